@@ -1,0 +1,54 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "catpool",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "catpool", targets: ["catpool"]),
+        .library(name: "CDRPipeline", targets: ["CDRPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian: libzstd-dev, zlib1g-dev)
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // MARK: - Core (no I/O)
+        .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
+        .target(name: "CDRRecords"),
+        .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords"]),
+
+        // MARK: - Executable
+        .executableTarget(
+            name: "catpool",
+            dependencies: [
+                "CDRPipeline",
+                "CDRInput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .target(name: "CDRTestSupport", dependencies: ["CDRRecords"], path: "Tests/CDRTestSupport"),
+        .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRTestSupport"]),
+        .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRTestSupport"]),
+        .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRTestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["CDRTestSupport", "CDRInput"],
+            exclude: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,264 @@
+import CDRInput
+import CDRRecords
+import Glibc
+
+/// Turns decoded bytes into counted records: the stage between decompression and detection.
+///
+/// `CDRPipeline` wires the stages together and owns what leaves the program: statistics,
+/// rejected lines and (with the detector) output events. It does no I/O itself; the
+/// executable reads and decodes, feeds the decoded bytes here, and writes what comes back in
+/// a `PipelineOutput`.
+///
+/// Per input (a file, or stdin):
+/// 1. `beginInput(named:)`, then `feed(_:into:)` with decoded bytes in any chunking, then
+///    `finishInput(into:isCutShort:)`.
+/// 2. Lines are numbered from 1 per input. Blank lines and lines starting with `#` are
+///    counted and skipped. The first other line is the header, unless the configuration
+///    gives the columns; a later line equal to it is a repeated header (from `cat a b`) and
+///    is skipped; a rejected line that reads as a complete header starts a new layout.
+/// 3. Each other line is a record, a record of another type (counted, skipped), or a reject:
+///    counted by reason, described on stderr for the first few, and written to the rejects
+///    output when asked for.
+///
+/// A header that lacks a required column makes the input unreadable: `PipelineError`.
+public struct Pipeline {
+    public let configuration: PipelineConfiguration
+    public private(set) var statistics = RunStatistics()
+    /// Interned cells, shared by every input of the run.
+    public let cells: CellInterner
+
+    private var splitter: LineSplitter
+    private var parser: CallRecordParser?
+    private var header: [UInt8] = []
+    private var inputName = "-"
+    private var record = CallRecord.placeholder
+    private var describedRejects = 0
+
+    public init(configuration: PipelineConfiguration) {
+        self.configuration = configuration
+        cells = CellInterner()
+        splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
+    }
+
+    /// Starts a new input: line numbers restart and a header is expected (unless the
+    /// configuration gives the columns).
+    public mutating func beginInput(named name: String) {
+        inputName = name
+        splitter.reset()
+        header = []
+        parser = configuration.columnLayout.map { CallRecordParser(layout: $0, timestamps: configuration.timestamps) }
+        statistics.inputs.append(RunStatistics.InputSummary(name: name))
+    }
+
+    /// Handles every complete line in `chunk`.
+    ///
+    /// - Throws: `PipelineError` when a header is unusable or, with `isStrict`, on the first reject.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into output: inout PipelineOutput) throws(PipelineError) {
+        statistics.bytesDecoded += chunk.count
+        statistics.inputs[statistics.inputs.count - 1].bytesDecoded += chunk.count
+        // The splitter is moved out while it calls back into `self`, so the two accesses do
+        // not overlap; swapping (not copying) keeps its carry buffer uniquely referenced.
+        var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
+        swap(&lines, &splitter)
+        defer { swap(&lines, &splitter) }
+        do {
+            try lines.feed(chunk) { line in try handle(line, into: &output) }
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// Ends the current input.
+    ///
+    /// - Parameters:
+    ///   - bytesIn: the compressed bytes this input had.
+    ///   - format: its detected format.
+    ///   - isCutShort: `true` when decoding stopped at a fault: an unfinished last line is
+    ///     then rejected as `truncated_input` rather than read.
+    public mutating func finishInput(
+        bytesIn: Int, format: CompressionFormat?, isCutShort: Bool, into output: inout PipelineOutput
+    ) throws(PipelineError) {
+        statistics.bytesIn += bytesIn
+        statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
+        statistics.inputs[statistics.inputs.count - 1].format = format
+        var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
+        swap(&lines, &splitter)
+        defer { swap(&lines, &splitter) }
+        do {
+            try lines.finish { line in
+                if isCutShort {
+                    countLine()
+                    try reject(line, .truncatedInput, into: &output)
+                } else {
+                    try handle(line, into: &output)
+                }
+            }
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    // MARK: - Lines
+
+    @inline(__always)
+    private mutating func countLine() {
+        statistics.lines += 1
+        statistics.inputs[statistics.inputs.count - 1].lines += 1
+    }
+
+    private mutating func handle(_ line: LineSplitter.Line, into output: inout PipelineOutput) throws(PipelineError) {
+        countLine()
+        if line.isOverlong {
+            try reject(line, .lineTooLong(length: line.length, limit: configuration.maxLineBytes), into: &output)
+            return
+        }
+        var bytes = line.bytes
+        if line.number == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            bytes = UnsafeRawBufferPointer(rebasing: bytes.dropFirst(3))  // UTF-8 byte order mark
+        }
+        guard let first = bytes.first else {
+            statistics.blankLines += 1
+            return
+        }
+        if first == 0x23 {
+            statistics.comments += 1
+            return
+        }
+        guard let parser else {
+            try readHeader(bytes, line: line.number)
+            return
+        }
+        if bytes.count == header.count, isRepeatedHeader(bytes) {
+            statistics.repeatedHeaders += 1
+            return
+        }
+        switch parser.parse(bytes, cells: cells, into: &record) {
+        case .record:
+            statistics.recordsByType[Int(record.type.rawValue)] += 1
+            statistics.inputs[statistics.inputs.count - 1].records += 1
+            let time = record.eventTime
+            if statistics.firstEventTime.map({ time < $0 }) ?? true { statistics.firstEventTime = time }
+            if statistics.lastEventTime.map({ time > $0 }) ?? true { statistics.lastEventTime = time }
+        case .otherType:
+            if !adoptIfHeader(bytes) { statistics.otherTypes += 1 }
+        case .rejected(let error):
+            if !adoptIfHeader(bytes) { try reject(line, error, into: &output) }
+        }
+    }
+
+    /// Takes a line that did not parse as a new header when it reads as one: inputs joined
+    /// with `cat` may change column order mid-stream. Only digit-free lines are tried, so
+    /// streams full of other record types pay nothing.
+    private mutating func adoptIfHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard configuration.columnLayout == nil, !bytes.contains(where: { $0 &- 0x30 < 10 }),
+            let layout = try? layoutFromHeader(bytes)
+        else { return false }
+        adopt(layout, header: bytes)
+        return true
+    }
+
+    private func isRepeatedHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        return header.withUnsafeBytes { stored in
+            guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else { return true }
+            return memcmp(storedBase, base, bytes.count) == 0
+        }
+    }
+
+    private mutating func readHeader(_ bytes: UnsafeRawBufferPointer, line: Int) throws(PipelineError) {
+        do {
+            adopt(try layoutFromHeader(bytes), header: bytes)
+        } catch {
+            throw .unusableHeader(input: inputName, line: line, error)
+        }
+    }
+
+    private func layoutFromHeader(_ bytes: UnsafeRawBufferPointer) throws(HeaderError) -> ColumnLayout {
+        try ColumnLayout(header: bytes, delimiter: configuration.delimiter, renames: configuration.renames)
+    }
+
+    private mutating func adopt(_ layout: ColumnLayout, header bytes: UnsafeRawBufferPointer) {
+        parser = CallRecordParser(layout: layout, timestamps: configuration.timestamps)
+        header = Array(bytes)
+        statistics.headers += 1
+    }
+
+    // MARK: - Rejects
+
+    private mutating func reject(
+        _ line: LineSplitter.Line, _ error: RecordError, into output: inout PipelineOutput
+    ) throws(PipelineError) {
+        let reason = error.reason
+        statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
+        statistics.inputs[statistics.inputs.count - 1].rejected += 1
+        if configuration.isStrict {
+            throw .strictReject(input: inputName, line: line.number, error)
+        }
+        if describedRejects < configuration.describedRejectLimit {
+            describedRejects += 1
+            output.diagnostics.append("\(inputName):\(line.number): \(reason.rawValue): \(error)")
+            if describedRejects == configuration.describedRejectLimit {
+                output.diagnostics.append("further rejected lines are counted but not shown here (see --rejects)")
+            }
+        }
+        guard configuration.collectsRejects else { return }
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("input"); json.string(inputName)
+        json.key("line"); json.int(line.number)
+        json.key("reason"); json.string(reason.rawValue)
+        json.key("detail"); json.string(error.description)
+        json.key("text"); json.string(bytes: Self.textForReport(line.bytes))
+        json.endObject()
+        json.newline()
+        output.rejects.append(contentsOf: json.bytes)
+    }
+
+    /// At most 1 KiB of the line, cut at a UTF-8 character boundary.
+    static func textForReport(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let limit = 1024
+        guard bytes.count > limit else { return bytes }
+        var end = limit
+        while end > 0, bytes[end] & 0xC0 == 0x80 { end -= 1 }  // do not split a character
+        return UnsafeRawBufferPointer(rebasing: bytes[..<end])
+    }
+}
+
+/// What the pipeline produced from a chunk: bytes for stdout and the rejects file, and
+/// lines for stderr. The caller writes and clears it.
+public struct PipelineOutput {
+    /// JSON lines for stdout.
+    public var events: [UInt8] = []
+    /// JSON lines for `--rejects`.
+    public var rejects: [UInt8] = []
+    /// Messages for stderr, without the program name or line end.
+    public var diagnostics: [String] = []
+
+    public init() {}
+
+    public mutating func removeAll() {
+        events.removeAll(keepingCapacity: true)
+        rejects.removeAll(keepingCapacity: true)
+        diagnostics.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A fault that stops the run: the input cannot be read as CDRs.
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    /// The header line of an input lacks a required column or repeats one.
+    case unusableHeader(input: String, line: Int, HeaderError)
+    /// `--strict` is set and a line was rejected.
+    case strictReject(input: String, line: Int, RecordError)
+
+    public var description: String {
+        switch self {
+        case .unusableHeader(let input, let line, let error):
+            return "\(input):\(line): \(error)"
+        case .strictReject(let input, let line, let error):
+            return "\(input):\(line): \(error.reason.rawValue): \(error) (--strict)"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import CDRRecords
+
+/// Everything the pipeline needs to know, built once from the command line.
+///
+/// The executable turns flags into this value (throwing a usage error when they are wrong);
+/// the library never sees a raw flag string.
+public struct PipelineConfiguration: Sendable {
+    /// The field delimiter; `nil` detects it from each header line.
+    public var delimiter: UInt8?
+    /// The columns of header-less inputs; `nil` when inputs start with a header.
+    public var columnLayout: ColumnLayout?
+    /// Fields read from columns with other names (`--map`).
+    public var renames: [ColumnLayout.Field: String]
+    /// How `event_time` is read, including the zone of naive times.
+    public var timestamps: TimestampParser
+    /// Lines longer than this are rejected as `line_too_long`.
+    public var maxLineBytes: Int
+    /// Whether rejected lines are written to `PipelineOutput.rejects`.
+    public var collectsRejects: Bool
+    /// Whether the first rejected line stops the run.
+    public var isStrict: Bool
+    /// How many rejected lines are described on stderr before they are only counted.
+    public var describedRejectLimit: Int
+
+    public init(
+        delimiter: UInt8? = nil,
+        columnLayout: ColumnLayout? = nil,
+        renames: [ColumnLayout.Field: String] = [:],
+        timestamps: TimestampParser = TimestampParser(),
+        maxLineBytes: Int = 64 * 1024,
+        collectsRejects: Bool = false,
+        isStrict: Bool = false,
+        describedRejectLimit: Int = 10
+    ) {
+        self.delimiter = delimiter
+        self.columnLayout = columnLayout
+        self.renames = renames
+        self.timestamps = timestamps
+        self.maxLineBytes = maxLineBytes
+        self.collectsRejects = collectsRejects
+        self.isStrict = isStrict
+        self.describedRejectLimit = describedRejectLimit
+    }
+}

@@ -1,0 +1,126 @@
+import CDRInput
+import CDRRecords
+
+/// What a run read, counted: the `--stats` object and the summary line on stderr.
+///
+/// Every line lands in exactly one count: `records`, a record type we skip (`other`),
+/// a rejected line (by reason), a header, a repeated header, a comment, or a blank line.
+public struct RunStatistics: Sendable {
+    /// Physical lines read, over all inputs.
+    public var lines = 0
+    /// Records parsed, per type (indexed by `RecordType.rawValue`).
+    public var recordsByType = [Int](repeating: 0, count: RecordType.allCases.count)
+    /// Valid lines of a record type we do not use.
+    public var otherTypes = 0
+    /// Rejected lines, per reason (indexed like `RejectReason.allCases`).
+    public var rejectedByReason = [Int](repeating: 0, count: RejectReason.allCases.count)
+    public var headers = 0
+    public var repeatedHeaders = 0
+    public var comments = 0
+    public var blankLines = 0
+    /// The earliest and latest event time of any record.
+    public var firstEventTime: EventTime?
+    public var lastEventTime: EventTime?
+    /// Compressed and decoded bytes, over all inputs.
+    public var bytesIn = 0
+    public var bytesDecoded = 0
+    /// One entry per input, in the order read.
+    public var inputs: [InputSummary] = []
+
+    /// One input's share of the counts.
+    public struct InputSummary: Sendable {
+        public var name: String
+        public var format: CompressionFormat?
+        public var lines = 0
+        public var records = 0
+        public var rejected = 0
+        public var bytesIn = 0
+        public var bytesDecoded = 0
+    }
+
+    public init() {}
+
+    /// Records parsed, all types.
+    public var records: Int { recordsByType.reduce(0, +) }
+    /// Lines rejected, all reasons.
+    public var rejected: Int { rejectedByReason.reduce(0, +) }
+    /// Lines that should have been records: parsed, skipped as another type, or rejected.
+    public var dataLines: Int { records + otherTypes + rejected }
+    /// The share of data lines rejected (0 when there were none).
+    public var rejectRatio: Double { dataLines == 0 ? 0 : Double(rejected) / Double(dataLines) }
+
+    /// The `--stats` object, as one JSON line.
+    ///
+    /// - Parameter seconds: the run's wall-clock time, measured by the caller (the library
+    ///   never reads the clock).
+    public func json(seconds: Double) -> [UInt8] {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("lines"); json.int(lines)
+        json.key("records"); json.int(records)
+        json.key("rejected"); json.int(rejected)
+        json.key("rejected_by_reason")
+        json.beginObject()
+        for (reason, count) in zip(RejectReason.allCases, rejectedByReason) {
+            json.key(reason.rawValue); json.int(count)
+        }
+        json.endObject()
+        json.key("record_types")
+        json.beginObject()
+        for (type, count) in zip(RecordType.allCases, recordsByType) {
+            json.key(type.description); json.int(count)
+        }
+        json.key("other"); json.int(otherTypes)
+        json.endObject()
+        json.key("headers"); json.int(headers)
+        json.key("repeated_headers"); json.int(repeatedHeaders)
+        json.key("comments"); json.int(comments)
+        json.key("blank_lines"); json.int(blankLines)
+        json.key("first_event_time"); writeTime(firstEventTime, &json)
+        json.key("last_event_time"); writeTime(lastEventTime, &json)
+        json.key("bytes_in"); json.int(bytesIn)
+        json.key("bytes_decoded"); json.int(bytesDecoded)
+        json.key("inputs")
+        json.beginArray()
+        for input in inputs {
+            json.beginObject()
+            json.key("name"); json.string(input.name)
+            json.key("format"); input.format.map { json.string($0.rawValue) } ?? json.null()
+            json.key("lines"); json.int(input.lines)
+            json.key("records"); json.int(input.records)
+            json.key("rejected"); json.int(input.rejected)
+            json.key("bytes_in"); json.int(input.bytesIn)
+            json.key("bytes_decoded"); json.int(input.bytesDecoded)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("seconds"); json.decimal(seconds, fractionDigits: 3)
+        json.endObject()
+        json.newline()
+        return json.bytes
+    }
+
+    /// One line for stderr: what was read and what was rejected.
+    public func summary(seconds: Double) -> String {
+        var text = "\(lines) lines, \(records) records"
+        if otherTypes > 0 { text += ", \(otherTypes) of other types skipped" }
+        text += ", \(rejected) rejected"
+        let reasons = zip(RejectReason.allCases, rejectedByReason).filter { $0.1 > 0 }
+        if !reasons.isEmpty {
+            text += " (" + reasons.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
+        }
+        if let firstEventTime, let lastEventTime {
+            text += "; events \(firstEventTime) to \(lastEventTime)"
+        }
+        text += "; \(bytesDecoded) bytes in \(formatDecimal(seconds, fractionDigits: 2)) s"
+        if seconds > 0 {
+            let rate = Double(records + otherTypes + rejected) / seconds
+            text += " (\(formatDecimal(rate / 1e6, fractionDigits: 2)) M lines/s)"
+        }
+        return text
+    }
+
+    private func writeTime(_ time: EventTime?, _ json: inout JSONWriter) {
+        if let time { json.string(time.description) } else { json.null() }
+    }
+}

@@ -1,0 +1,90 @@
+/// The kind of event a CDR line records.
+public enum RecordType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
+    /// Mobile-originated call: the SIM dialled `peer`.
+    case moc
+    /// Mobile-terminated call: `peer` called the SIM.
+    case mtc
+    /// SMS sent by the SIM.
+    case smsMO
+    /// SMS received by the SIM.
+    case smsMT
+    /// A data session.
+    case data
+
+    /// The name used in the `record_type` column and in statistics.
+    public var description: String {
+        switch self {
+        case .moc: return "MOC"
+        case .mtc: return "MTC"
+        case .smsMO: return "SMS_MO"
+        case .smsMT: return "SMS_MT"
+        case .data: return "DATA"
+        }
+    }
+
+    /// Reads a `record_type` field, case-insensitively; `nil` for any other type.
+    @inline(__always)
+    public init?(field: UnsafeRawBufferPointer) {
+        let count = field.count
+        guard count >= 3, count <= 6, let base = field.baseAddress else { return nil }
+        var word: UInt64 = 0
+        for index in 0..<count {
+            word |= UInt64(base.load(fromByteOffset: index, as: UInt8.self) & 0xDF) << (8 * UInt64(index))
+        }
+        // The constants are the upper-case names, little-endian; `& 0xDF` upper-cases ASCII
+        // letters and leaves `_` (0x5F) alone.
+        switch word {
+        case 0x43_4F_4D: self = .moc  // "MOC"
+        case 0x43_54_4D: self = .mtc  // "MTC"
+        case 0x4F_4D_5F_53_4D_53: self = .smsMO  // "SMS_MO"
+        case 0x54_4D_5F_53_4D_53: self = .smsMT  // "SMS_MT"
+        case 0x41_54_41_44: self = .data  // "DATA"
+        default: return nil
+        }
+    }
+}
+
+/// A cell, interned: a dense integer standing for one cell token (see `CellInterner`).
+public struct CellID: Hashable, Comparable, Sendable {
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static func < (lhs: CellID, rhs: CellID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// One parsed CDR line: plain values only, so parsing a record allocates nothing.
+public struct CallRecord: Equatable, Sendable {
+    public var eventTime: EventTime
+    public var type: RecordType
+    public var imsi: IMSI
+    /// The handset, when the switch reported one (an all-zero IMEI counts as unknown).
+    public var imei: IMEI?
+    /// The SIM's own number, when reported.
+    public var msisdn: PhoneNumber?
+    /// The other party: callee of a MOC, caller of a MTC.
+    public var peer: PhoneNumber?
+    /// Call duration in whole seconds (0 = not answered); `nil` when not reported.
+    public var durationSeconds: Int32?
+    public var cell: CellID
+
+    public init(
+        eventTime: EventTime, type: RecordType, imsi: IMSI, imei: IMEI? = nil,
+        msisdn: PhoneNumber? = nil, peer: PhoneNumber? = nil, durationSeconds: Int32? = nil,
+        cell: CellID
+    ) {
+        self.eventTime = eventTime
+        self.type = type
+        self.imsi = imsi
+        self.imei = imei
+        self.msisdn = msisdn
+        self.peer = peer
+        self.durationSeconds = durationSeconds
+        self.cell = cell
+    }
+
+    /// A blank record for a parser to fill in place.
+    public static let placeholder = CallRecord(
+        eventTime: EventTime(millisecondsSinceEpoch: 0), type: .moc,
+        imsi: IMSI(uncheckedRawValue: 1_000_000), cell: CellID(rawValue: 0))
+}

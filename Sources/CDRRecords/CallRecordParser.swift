@@ -1,0 +1,224 @@
+/// Reads one CDR line of bytes into a `CallRecord`, by the columns of a `ColumnLayout`.
+///
+/// `CDRRecords` knows the input contract (`shared/spec/cdr-input.md`) and nothing about
+/// streams or detection: `CDRInput` hands it lines, `CDRPipeline` counts what it returns.
+///
+/// The parser works on bytes: it splits the line once, remembering where each mapped field
+/// lies, then reads each field in place. Parsing a good line allocates nothing; only a
+/// rejected line builds a message. Rules:
+/// - The line must have exactly as many fields as its header.
+/// - A field may be wrapped in double quotes; the delimiter may then occur inside it. A
+///   doubled quote inside a quoted field is kept as two bytes (no field we read can hold one).
+/// - Spaces around a field are ignored.
+/// - A `record_type` other than the five known ones makes the line `.otherType`, which is
+///   counted and skipped without checking its other fields: switches emit supplementary
+///   records (USSD, location updates) that need not follow the voice contract.
+/// - `imei`, `msisdn`, `peer` and `duration_s` may be empty; an all-zero IMEI is unknown.
+public struct CallRecordParser: Sendable {
+    /// The longest cell token accepted, in bytes.
+    public static let maxCellBytes = 128
+    /// The longest non-numeric peer accepted, in bytes.
+    public static let maxPeerBytes = 32
+
+    /// What a line turned out to be.
+    public enum Outcome: Equatable, Sendable {
+        /// A record was written to the `record` argument.
+        case record
+        /// A valid line of a record type we do not use.
+        case otherType
+        /// The line cannot be read.
+        case rejected(RecordError)
+    }
+
+    public let layout: ColumnLayout
+    public let timestamps: TimestampParser
+    /// For each column, the raw value of its field, or `ignored`.
+    private let roles: [UInt8]
+    private static let ignored: UInt8 = .max
+    private static let fieldCount = ColumnLayout.Field.allCases.count
+
+    public init(layout: ColumnLayout, timestamps: TimestampParser = TimestampParser()) {
+        self.layout = layout
+        self.timestamps = timestamps
+        roles = layout.fieldByColumn.map { $0.map { UInt8($0.rawValue) } ?? Self.ignored }
+    }
+
+    /// Parses `line` (without its line end) into `record`.
+    ///
+    /// - Parameters:
+    ///   - line: the line's bytes.
+    ///   - cells: interns the cell token.
+    ///   - record: overwritten when the outcome is `.record`; untouched otherwise.
+    public func parse(
+        _ line: UnsafeRawBufferPointer, cells: CellInterner, into record: inout CallRecord
+    ) -> Outcome {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * Self.fieldCount) { bounds in
+            // bounds[2f], bounds[2f+1]: start and end of field f; -1 when it has no column.
+            bounds.initialize(repeating: -1)
+            if let error = split(line, into: bounds) { return .rejected(error) }
+            return read(line, bounds: bounds, cells: cells, into: &record)
+        }
+    }
+
+    // MARK: - Splitting
+
+    private func split(_ line: UnsafeRawBufferPointer, into bounds: UnsafeMutableBufferPointer<Int>) -> RecordError? {
+        let end = line.count
+        let delimiter = layout.delimiter
+        guard let base = line.baseAddress else {
+            return roles.count == 1 ? nil : .fieldCount(expected: roles.count, found: 1)
+        }
+        return roles.withUnsafeBufferPointer { roles -> RecordError? in
+            var position = 0
+            var column = 0
+            while true {
+                var fieldStart = position
+                var fieldEnd = position
+                if position < end, base.load(fromByteOffset: position, as: UInt8.self) == 0x22 {
+                    // Quoted: the field ends at a quote followed by the delimiter or the line end.
+                    var cursor = position + 1
+                    while true {
+                        while cursor < end, base.load(fromByteOffset: cursor, as: UInt8.self) != 0x22 { cursor += 1 }
+                        guard cursor < end else { return .badQuoting(column: column + 1) }
+                        if cursor + 1 < end, base.load(fromByteOffset: cursor + 1, as: UInt8.self) == 0x22 {
+                            cursor += 2
+                            continue
+                        }
+                        break
+                    }
+                    fieldStart = position + 1
+                    fieldEnd = cursor
+                    position = cursor + 1
+                    if position < end, base.load(fromByteOffset: position, as: UInt8.self) != delimiter {
+                        return .badQuoting(column: column + 1)
+                    }
+                } else {
+                    while fieldEnd < end, base.load(fromByteOffset: fieldEnd, as: UInt8.self) != delimiter {
+                        fieldEnd += 1
+                    }
+                    position = fieldEnd
+                }
+                guard column < roles.count else {
+                    return .fieldCount(expected: roles.count, found: Self.countFields(line, delimiter))
+                }
+                let role = Int(roles[column])
+                if role != Int(Self.ignored) {
+                    bounds[2 * role] = fieldStart
+                    bounds[2 * role + 1] = fieldEnd
+                }
+                column += 1
+                if position >= end { break }
+                position += 1  // past the delimiter
+            }
+            return column == roles.count ? nil : .fieldCount(expected: roles.count, found: column)
+        }
+    }
+
+    private static func countFields(_ line: UnsafeRawBufferPointer, _ delimiter: UInt8) -> Int {
+        var count = 1
+        var isQuoted = false
+        for byte in line {
+            if byte == 0x22 { isQuoted.toggle() } else if byte == delimiter, !isQuoted { count += 1 }
+        }
+        return count
+    }
+
+    // MARK: - Reading fields
+
+    private func read(
+        _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>, cells: CellInterner,
+        into record: inout CallRecord
+    ) -> Outcome {
+        @inline(__always) func field(_ field: ColumnLayout.Field) -> UnsafeRawBufferPointer {
+            var start = bounds[2 * field.rawValue]
+            var end = bounds[2 * field.rawValue + 1]
+            guard start >= 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            while start < end, line[start] == 0x20 { start += 1 }
+            while end > start, line[end - 1] == 0x20 { end -= 1 }
+            return UnsafeRawBufferPointer(rebasing: line[start..<end])
+        }
+
+        let typeField = field(.recordType)
+        guard !typeField.isEmpty else { return .rejected(.missingField(.recordType)) }
+        guard let type = RecordType(field: typeField) else { return .otherType }
+
+        let timeField = field(.eventTime)
+        guard !timeField.isEmpty else { return .rejected(.missingField(.eventTime)) }
+        guard let time = timestamps.parse(timeField) else { return .rejected(.badTime(Self.excerpt(timeField))) }
+
+        let imsiField = field(.imsi)
+        guard !imsiField.isEmpty else { return .rejected(.missingField(.imsi)) }
+        guard let imsi = IMSI(digits: imsiField) else {
+            return .rejected(.badIdentifier(.imsi, Self.excerpt(imsiField)))
+        }
+
+        let cellField = field(.cell)
+        guard !cellField.isEmpty else { return .rejected(.missingField(.cell)) }
+        guard cellField.count <= Self.maxCellBytes else { return .rejected(.badCell(Self.excerpt(cellField))) }
+
+        var imei: IMEI?
+        let imeiField = field(.imei)
+        if !imeiField.isEmpty {
+            if let value = IMEI(digits: imeiField) {
+                imei = value.isZero ? nil : value
+            } else if !imeiField.allSatisfy({ $0 == 0x30 }) {
+                return .rejected(.badIdentifier(.imei, Self.excerpt(imeiField)))
+            }
+        }
+
+        var msisdn: PhoneNumber?
+        let msisdnField = field(.msisdn)
+        if !msisdnField.isEmpty {
+            guard let value = PhoneNumber(digits: msisdnField) else {
+                return .rejected(.badIdentifier(.msisdn, Self.excerpt(msisdnField)))
+            }
+            msisdn = value
+        }
+
+        var peer: PhoneNumber?
+        let peerField = field(.peer)
+        if !peerField.isEmpty {
+            guard peerField.count <= Self.maxPeerBytes else {
+                return .rejected(.badIdentifier(.peer, Self.excerpt(peerField)))
+            }
+            peer = PhoneNumber(numberOrSender: peerField)
+        }
+
+        var duration: Int32?
+        let durationField = field(.duration)
+        if !durationField.isEmpty {
+            guard let seconds = Self.wholeSeconds(durationField) else {
+                return .rejected(.badDuration(Self.excerpt(durationField)))
+            }
+            duration = seconds
+        }
+
+        record = CallRecord(
+            eventTime: time, type: type, imsi: imsi, imei: imei, msisdn: msisdn, peer: peer,
+            durationSeconds: duration, cell: cells.intern(cellField))
+        return .record
+    }
+
+    /// Whole seconds: digits, optionally followed by a fraction that is dropped; at most
+    /// nine integer digits.
+    @inline(__always)
+    private static func wholeSeconds(_ field: UnsafeRawBufferPointer) -> Int32? {
+        var value: Int32 = 0
+        var index = 0
+        while index < field.count, field[index] &- 0x30 < 10 {
+            guard index < 9 else { return nil }
+            value = value * 10 + Int32(field[index] &- 0x30)
+            index += 1
+        }
+        guard index > 0 else { return nil }
+        if index == field.count { return value }
+        guard field[index] == 0x2E, index + 1 < field.count else { return nil }
+        for position in (index + 1)..<field.count where field[position] &- 0x30 >= 10 { return nil }
+        return value
+    }
+
+    /// The start of a field, for a message: at most 64 bytes.
+    private static func excerpt(_ field: UnsafeRawBufferPointer) -> String {
+        String(decoding: field.prefix(64), as: UTF8.self)
+    }
+}

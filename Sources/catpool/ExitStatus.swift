@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The exit statuses of catpool, from sysexits(3); the only place they are chosen.
+///
+/// | status | meaning |
+/// | --- | --- |
+/// | 0 | success, or stdout closed by the reader (`catpool … \| head`) |
+/// | 1 | an unexpected internal failure |
+/// | 64 | usage error: bad flags or arguments, or stdin is a terminal |
+/// | 65 | bad data: corrupt or truncated compressed input, an unusable header, more rejected lines than `--max-reject-ratio`, or a reject under `--strict` |
+/// | 74 | I/O error: an input cannot be opened or read, an output cannot be written |
+enum ExitStatus: Int32 {
+    case success = 0
+    case failure = 1
+    case usage = 64
+    case dataError = 65
+    case ioError = 74
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+
+    /// The table above, for `--help`.
+    static let helpText = """
+        Exit status: 0 success (also when stdout is closed early, as by `head`); 64 usage error; \
+        65 bad data (corrupt or truncated compressed input, unusable header, too many rejected \
+        lines, or any under --strict); 74 I/O error; 1 internal failure.
+        """
+}
