@@ -40,15 +40,12 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .target(name: "CDRTestSupport", dependencies: ["CDRRecords"], path: "Tests/CDRTestSupport"),
+        .target(
+            name: "CDRTestSupport", dependencies: ["CDRRecords", "CZstd", "CZlib"], path: "Tests/CDRTestSupport"),
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRTestSupport"]),
         .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRTestSupport"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRTestSupport"]),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: ["CDRTestSupport", "CDRInput"],
-            exclude: []
-        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRInput"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -84,9 +84,14 @@ public struct ColumnLayout: Sendable, Equatable {
     ///   - delimiter: the delimiter, or `nil` to take the most frequent of `,` `;` `|` tab.
     ///   - renames: fields that come from a column with another name.
     public init(header: UnsafeRawBufferPointer, delimiter: UInt8?, renames: [Field: String] = [:]) throws(HeaderError) {
-        let separator = delimiter ?? Self.detectDelimiter(header)
-        var text = String(decoding: header, as: UTF8.self)
+        try self.init(header: String(decoding: header, as: UTF8.self), delimiter: delimiter, renames: renames)
+    }
+
+    /// Reads a header line given as text.
+    public init(header: String, delimiter: UInt8?, renames: [Field: String] = [:]) throws(HeaderError) {
+        var text = header
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        let separator = delimiter ?? Self.detectDelimiter(Array(text.utf8))
         let names = text.split(separator: Character(UnicodeScalar(separator)), omittingEmptySubsequences: false)
             .map(String.init)
         try self.init(columnNames: names, delimiter: separator, renames: renames)
@@ -99,7 +104,7 @@ public struct ColumnLayout: Sendable, Equatable {
     public func column(of field: Field) -> Int? { fieldByColumn.firstIndex(of: field) }
 
     /// The most frequent of the accepted delimiters in `line`; `,` when none occurs.
-    public static func detectDelimiter(_ line: UnsafeRawBufferPointer) -> UInt8 {
+    public static func detectDelimiter(_ line: [UInt8]) -> UInt8 {
         var best: UInt8 = 0x2C
         var bestCount = 0
         for candidate in delimiters {

@@ -1,0 +1,139 @@
+import CDRInput
+import CDRTestSupport
+import Foundation
+import Testing
+
+struct StreamDecoderTests {
+    /// Decodes `input` fed in chunks of `chunkSize`, through an output buffer of `outputSize`.
+    static func decode(_ input: [UInt8], chunkSize: Int, outputSize: Int = 4096) throws -> (bytes: [UInt8], format: CompressionFormat?) {
+        let decoder = StreamDecoder()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: outputSize, alignment: 1)
+        defer { buffer.deallocate() }
+        var output: [UInt8] = []
+        for chunk in chunks(input, size: chunkSize) {
+            try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) } }
+        }
+        try decoder.finish(using: buffer) { output.append(contentsOf: $0) }
+        #expect(decoder.bytesIn == input.count)
+        #expect(decoder.bytesOut == output.count)
+        return (output, decoder.format)
+    }
+
+    static let text: [UInt8] = {
+        var random = SeededGenerator(seed: 7)
+        return Array((0..<30_000).map { "line \($0),\(random.next() % 1_000_000)\n" }.joined().utf8)
+    }()
+
+    enum Container: CaseIterable { case plain, zstd, zstdManyFrames, zstdWithSkippable, gzip, gzipManyMembers }
+
+    static func encode(_ bytes: [UInt8], as container: Container) -> [UInt8] {
+        switch container {
+        case .plain: return bytes
+        case .zstd: return Compression.zstd(bytes)
+        case .zstdManyFrames: return Compression.zstd(bytes, frames: 5)
+        case .zstdWithSkippable:
+            return Compression.zstdSkippableFrame(payload: Array("metadata".utf8)) + Compression.zstd(bytes, frames: 2)
+                + Compression.zstdSkippableFrame(payload: []) + Compression.zstd(Array("tail\n".utf8))
+        case .gzip: return Compression.gzip(bytes)
+        case .gzipManyMembers: return Compression.gzip(bytes, members: 4)
+        }
+    }
+
+    @Test(arguments: Container.allCases, streamingChunkSizes)
+    func decodesEveryContainerAtEveryChunkSize(container: Container, chunkSize: Int) throws {
+        let encoded = Self.encode(Self.text, as: container)
+        let expected = container == .zstdWithSkippable ? Self.text + Array("tail\n".utf8) : Self.text
+        let decoded = try Self.decode(encoded, chunkSize: chunkSize)
+        #expect(decoded.bytes == expected)
+    }
+
+    @Test(arguments: [16, 17, 4096, 1 << 20])
+    func decodesWhateverTheOutputBufferSize(outputSize: Int) throws {
+        for container in Container.allCases {
+            let decoded = try Self.decode(Self.encode(Self.text, as: container), chunkSize: 1000, outputSize: outputSize)
+            #expect(decoded.bytes.count >= Self.text.count)
+        }
+    }
+
+    @Test(arguments: ["block-128k", "empty-block", "rle-first-block"], [1, 7, 4096, 1 << 20])
+    func decodesZstdGoldenFilesToTheirPublishedDigests(name: String, chunkSize: Int) throws {
+        let folder = TestPaths.shared.appendingPathComponent("testdata/zstd-golden")
+        let sums = String(decoding: try TestPaths.read(folder.appendingPathComponent("SHA256SUMS.decoded")), as: UTF8.self)
+        let expected = try #require(sums.split(separator: "\n").first { $0.hasSuffix(" \(name)") }?.split(separator: " ").first)
+        let decoded = try Self.decode(try TestPaths.read(folder.appendingPathComponent("\(name).zst")), chunkSize: chunkSize)
+        #expect(decoded.format == .zstd)
+        #expect(SHA256.hexDigest(decoded.bytes) == String(expected))
+    }
+
+    @Test func detectsFormatsFromTheFirstBytes() {
+        func detect(_ bytes: [UInt8], complete: Bool = false) -> CompressionFormat? {
+            bytes.withUnsafeBytes { CompressionFormat.detect(prefix: $0, isComplete: complete) }
+        }
+        #expect(detect([0x28, 0xB5, 0x2F, 0xFD]) == .zstd)
+        #expect(detect([0x5E, 0x2A, 0x4D, 0x18]) == .zstd)
+        #expect(detect([0x1F, 0x8B]) == .gzip)
+        #expect(detect(Array("even".utf8)) == .plain)
+        #expect(detect([0x28, 0xB5]) == nil)
+        #expect(detect([0x28, 0xB5], complete: true) == .plain)
+        #expect(detect(Array("ev".utf8)) == .plain)
+        #expect(detect([]) == nil)
+        #expect(detect([], complete: true) == .plain)
+    }
+
+    @Test(arguments: [[UInt8](), [0x0A], Array("ab".utf8), [0x28, 0xB5, 0x2F], [0x1F]])
+    func passesShortAndEmptyInputsThroughAsPlainText(input: [UInt8]) throws {
+        let decoded = try Self.decode(input, chunkSize: 1)
+        #expect(decoded.bytes == input)
+        #expect(decoded.format == .plain)
+    }
+
+    @Test func emptyZstdFrameDecodesToNothing() throws {
+        let decoded = try Self.decode(Compression.zstd([]), chunkSize: 3)
+        #expect(decoded.bytes.isEmpty && decoded.format == .zstd)
+    }
+
+    @Test(arguments: [Container.zstd, .gzip], [1, 4096])
+    func reportsTruncationAfterDeliveringWhatCameBefore(container: Container, chunkSize: Int) throws {
+        // The text spans several 128 KiB zstd blocks, so whole blocks precede the cut.
+        let encoded = Self.encode(Self.text, as: container)
+        let cut = Array(encoded.prefix(encoded.count * 2 / 3))
+        let decoder = StreamDecoder()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        var output: [UInt8] = []
+        for chunk in chunks(cut, size: chunkSize) {
+            try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) } }
+        }
+        let format: CompressionFormat = container == .zstd ? .zstd : .gzip
+        #expect(throws: InputError.truncated(format: format, offset: cut.count)) {
+            try decoder.finish(using: buffer) { output.append(contentsOf: $0) }
+        }
+        #expect(!output.isEmpty)
+        #expect(Array(Self.text.prefix(output.count)) == output)
+    }
+
+    @Test(arguments: [Container.zstd, .gzip])
+    func reportsCorruptionWithItsByteOffset(container: Container) throws {
+        var encoded = Self.encode(Self.text, as: container) + Self.encode(Self.text, as: container)
+        let damageAt = encoded.count / 2 + 7
+        for index in damageAt..<(damageAt + 16) { encoded[index] ^= 0x5A }
+        var caught: InputError?
+        do {
+            _ = try Self.decode(encoded, chunkSize: 4096)
+        } catch let error as InputError {
+            caught = error
+        }
+        guard case .corrupt(let format, let offset, let reason)? = caught else {
+            Issue.record("expected a corrupt-data error, got \(String(describing: caught))")
+            return
+        }
+        #expect(format == (container == .zstd ? .zstd : .gzip))
+        #expect(offset > 0 && offset <= encoded.count)
+        #expect(!reason.isEmpty)
+    }
+
+    @Test func rejectsGarbageAfterAZstdFrame() throws {
+        let encoded = Compression.zstd(Self.text) + Array("not zstd at all".utf8)
+        #expect(throws: InputError.self) { _ = try Self.decode(encoded, chunkSize: 1 << 20) }
+    }
+}

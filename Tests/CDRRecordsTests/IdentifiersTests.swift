@@ -1,0 +1,44 @@
+import CDRRecords
+import Testing
+
+struct IdentifiersTests {
+    @Test func keepsLeadingZerosOfIMSIs() throws {
+        let padded = try #require(IMSI("001010000000001"))
+        #expect(padded.description == "001010000000001")
+        #expect(padded != IMSI("1010000000001"))
+    }
+
+    @Test(arguments: ["86753001234567", "867530012345678", "8675300123456701"])
+    func printsIMEIsWithARecomputedLuhnDigit(text: String) throws {
+        // Luhn over 86753001234567 sums to 48, so the check digit is 2.
+        #expect(try #require(IMEI(text)).description == "867530012345672")
+    }
+
+    @Test func printsKnownIMEIWithItsCheckDigit() throws {
+        // 490154203237518 is the worked example of the Luhn check in GSMA TS.06.
+        #expect(try #require(IMEI("49015420323751")).description == "490154203237518")
+    }
+
+    @Test func treatsPlusPrefixedNumbersAsTheSameNumber() {
+        #expect(PhoneNumber("+8613800138000") == PhoneNumber("8613800138000"))
+        #expect(PhoneNumber("8613800138000")?.description == "8613800138000")
+    }
+
+    @Test func hashesNonNumericSendersDistinctly() {
+        let bank = Array("BANK".utf8).withUnsafeBytes { PhoneNumber(numberOrSender: $0) }
+        let shop = Array("SHOP".utf8).withUnsafeBytes { PhoneNumber(numberOrSender: $0) }
+        #expect(!bank.isNumeric && bank != shop)
+        #expect(bank == Array("BANK".utf8).withUnsafeBytes { PhoneNumber(numberOrSender: $0) })
+    }
+
+    @Test func internsCellsDenselyInFirstSeenOrder() {
+        let cells = CellInterner(expectedCount: 2)
+        let names = (0..<10_000).map { "460-00-\($0 % 97)-\($0)" }
+        let ids = names.map { cells.intern($0) }
+        #expect(ids.map(\.rawValue) == (0..<10_000).map(UInt32.init))
+        #expect(names.map { cells.intern($0) } == ids)
+        #expect(cells.count == 10_000)
+        #expect(cells.name(of: ids[4321]) == names[4321])
+        #expect(cells.lookup("nope") == nil && cells.lookup(names[9]) == ids[9])
+    }
+}

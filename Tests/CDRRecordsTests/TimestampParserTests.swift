@@ -1,0 +1,84 @@
+import CDRRecords
+import Testing
+
+struct TimestampParserTests {
+    /// 2026-11-20T01:02:03Z
+    static let reference: Int64 = 1_795_136_523_000
+
+    static let accepted: [(String, Int64)] = [
+        ("2026-11-20T01:02:03Z", reference),
+        ("2026-11-20t01:02:03z", reference),
+        ("2026-11-20T01:02:03.250Z", reference + 250),
+        ("2026-11-20T01:02:03,5Z", reference + 500),
+        ("2026-11-20T01:02:03.123456789Z", reference + 123),
+        ("2026-11-20T09:02:03+08:00", reference),
+        ("2026-11-20T09:02:03+0800", reference),
+        ("2026-11-20T09:02:03+08", reference),
+        ("2026-11-19T20:32:03-04:30", reference),
+        ("2026-11-20T01:02:03", reference),
+        ("2026-11-20 01:02:03", reference),
+        ("2026-11-20 01:02:03.7", reference + 700),
+        ("2026-11-20 09:02:03+08:00", reference),
+        ("20261120010203", reference),
+        ("20261120T010203Z", reference),
+        ("20261120T090203+0800", reference),
+        ("1795136523", reference),
+        ("1795136523.25", reference + 250),
+        ("1795136523000", reference),
+        ("1795136523999", reference + 999),
+        ("2024-02-29T00:00:00Z", 1_709_164_800_000),
+        ("2026-11-20T23:59:60Z", reference - 3_723_000 + 86_400_000),
+    ]
+
+    @Test(arguments: accepted)
+    func readsEveryForm(text: String, milliseconds: Int64) {
+        #expect(parse(text) == EventTime(millisecondsSinceEpoch: milliseconds))
+    }
+
+    static let rejected = [
+        "", "x", "2026-11-20", "2026-13-20T01:02:03Z", "2026-11-31T01:02:03Z", "2025-02-29T00:00:00Z",
+        "2026-11-20T24:00:00Z", "2026-11-20T01:60:00Z", "2026-11-20T01:02:03Q", "2026-11-20T01:02:03+8",
+        "2026-11-20T01:02:03+08:0", "2026-11-20T01:02:03.Z", "2026-11-20X01:02:03Z", "2026/11/20 01:02:03",
+        "2026-11-20T01:02:03Z ", "202611200102", "123456789012345", "1795136523.", "1795136523.x",
+        "-1795136523", "1795136523,5", "0", "1989-12-31T23:59:59Z", "2200-01-01T00:00:00Z", "99999999999",
+    ]
+
+    @Test(arguments: rejected)
+    func rejectsMalformedAndOutOfRangeTimes(text: String) {
+        #expect(parse(text) == nil)
+    }
+
+    @Test func readsNaiveTimesInTheConfiguredZone() {
+        let shanghai = TimestampParser(naiveOffsetSeconds: 8 * 3600)
+        #expect(parse("2026-11-20 09:02:03", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+        #expect(parse("20261120090203", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+        // An explicit zone and epoch numbers ignore the naive offset.
+        #expect(parse("2026-11-20T01:02:03Z", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+        #expect(parse("1795136523", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+    }
+
+    @Test(arguments: [Int64(0), 1, 951_782_400_000, 1_795_136_523_250, -86_400_001, 4_102_444_800_000])
+    func formatsAndReadsBackTheSameInstant(milliseconds: Int64) {
+        let time = EventTime(millisecondsSinceEpoch: milliseconds)
+        let reread = TimestampParser().parse(Array(time.description.utf8))
+        if time >= TimestampParser.earliest && time < TimestampParser.latest {
+            #expect(reread == time)
+        } else {
+            #expect(reread == nil)
+        }
+    }
+
+    @Test func printsISO8601WithMillisecondsOnlyWhenPresent() {
+        #expect(EventTime(millisecondsSinceEpoch: Self.reference).description == "2026-11-20T01:02:03Z")
+        #expect(EventTime(millisecondsSinceEpoch: Self.reference + 5).description == "2026-11-20T01:02:03.005Z")
+        #expect(EventTime(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
+    }
+
+    private func parse(_ text: String, _ parser: TimestampParser = TimestampParser()) -> EventTime? {
+        parser.parse(Array(text.utf8))
+    }
+}
+
+extension TimestampParser {
+    func parse(_ bytes: [UInt8]) -> EventTime? { bytes.withUnsafeBytes { parse($0) } }
+}
