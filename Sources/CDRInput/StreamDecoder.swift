@@ -35,6 +35,14 @@ public final class StreamDecoder {
     private var isInsideFrame = false
     /// `true` after a gzip member ended: the next byte starts a new member.
     private var gzipNeedsReset = false
+    /// A fault found after some bytes of the same call had decoded: those bytes are returned
+    /// first, and the fault is thrown by the next call.
+    private var pendingError: InputError?
+
+    /// zstd is fed at most this many compressed bytes a call. libzstd reports neither the
+    /// position of a fault nor the bytes it decoded in the failing call, so small slices
+    /// make the reported offset precise to 16 KiB and lose nothing but the damaged block.
+    static let zstdSliceBytes = 16 * 1024
 
     public init() {}
 
@@ -61,6 +69,7 @@ public final class StreamDecoder {
         _ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws(InputError) -> Int {
         precondition(output.count >= 16, "output buffer too small")
+        if let pendingError { throw pendingError }
         var written = 0
         if format == nil {
             guard try detectFormat(&input) else { return 0 }
@@ -78,6 +87,7 @@ public final class StreamDecoder {
     /// - Returns: bytes written to `output`; call until it returns 0.
     /// - Throws: `InputError.truncated` when the input stopped inside a frame or member.
     public func finish(into output: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if let pendingError { throw pendingError }
         if format == nil {
             format = CompressionFormat.detect(
                 prefix: UnsafeRawBufferPointer(rebasing: prefixStorage[..<prefixCount]), isComplete: true)
@@ -172,20 +182,26 @@ public final class StreamDecoder {
         _ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws(InputError) -> Int {
         guard let zstdContext, !input.isEmpty || isInsideFrame else { return 0 }
-        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         var target = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        var consumed = 0
         repeat {
-            let before = (source.pos, target.pos)
+            let slice = min(input.count - consumed, Self.zstdSliceBytes)
+            var source = ZSTD_inBuffer(src: input.baseAddress.map { $0 + consumed }, size: slice, pos: 0)
+            let before = target.pos
             let result = ZSTD_decompressStream(zstdContext, &target, &source)
             if ZSTD_isError(result) != 0 {
-                let reason = String(cString: ZSTD_getErrorName(result))
-                throw .corrupt(format: .zstd, offset: bytesIn + source.pos, reason: reason)
+                let error = InputError.corrupt(
+                    format: .zstd, offset: bytesIn + consumed, reason: String(cString: ZSTD_getErrorName(result)))
+                guard target.pos > 0 else { throw error }
+                pendingError = error
+                break
             }
+            consumed += source.pos
             isInsideFrame = result != 0
-            if before == (source.pos, target.pos) { break }  // no progress: needs more input
-        } while source.pos < source.size && target.pos < target.size
-        input = UnsafeRawBufferPointer(rebasing: input[source.pos...])
-        bytesIn += source.pos
+            if source.pos == 0 && target.pos == before { break }  // no progress: needs more input
+        } while consumed < input.count && target.pos < target.size
+        input = UnsafeRawBufferPointer(rebasing: input[consumed...])
+        bytesIn += consumed
         return target.pos
     }
 
@@ -222,7 +238,10 @@ public final class StreamDecoder {
             default:
                 let consumed = inputCount - Int(stream.pointee.avail_in)
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw .corrupt(format: .gzip, offset: bytesIn + consumed, reason: reason)
+                let error = InputError.corrupt(format: .gzip, offset: bytesIn + consumed, reason: reason)
+                guard stream.pointee.avail_out < UInt32(output.count) else { throw error }
+                pendingError = error  // hand over what decoded before the fault first
+                break loop
             }
         }
         let consumed = inputCount - Int(stream.pointee.avail_in)

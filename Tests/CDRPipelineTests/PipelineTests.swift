@@ -1,0 +1,153 @@
+import CDRInput
+import CDRPipeline
+import CDRRecords
+import CDRTestSupport
+import Foundation
+import Testing
+
+struct PipelineTests {
+    /// Runs inputs through decoder and pipeline, as the executable does, feeding `chunkSize` bytes at a time.
+    static func run(
+        _ inputs: [(name: String, bytes: [UInt8])], configuration: PipelineConfiguration = PipelineConfiguration(),
+        chunkSize: Int = 64 * 1024
+    ) throws -> (statistics: RunStatistics, output: PipelineOutput) {
+        var pipeline = Pipeline(configuration: configuration)
+        var output = PipelineOutput()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
+        for input in inputs {
+            pipeline.beginInput(named: input.name)
+            let decoder = StreamDecoder()
+            var isCutShort = false
+            do {
+                for chunk in chunks(input.bytes, size: chunkSize) {
+                    try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { try pipeline.feed($0, into: &output) } }
+                }
+                try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+            } catch is InputError {
+                isCutShort = true
+            }
+            try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort, into: &output)
+        }
+        return (pipeline.statistics, output)
+    }
+
+    static func rejectLines(_ output: PipelineOutput) throws -> [(line: Int, reason: String, text: String)] {
+        try String(decoding: output.rejects, as: UTF8.self).split(separator: "\n").map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (try #require(object["line"] as? Int), try #require(object["reason"] as? String), try #require(object["text"] as? String))
+        }
+    }
+
+    @Test(arguments: SyntheticDump.TimeForm.allCases)
+    func reportsExactlyTheBrokenLinesOfAMessyDump(timeForm: SyntheticDump.TimeForm) throws {
+        var options = SyntheticDump.Options()
+        options.records = 20_000
+        options.badLines = 300
+        options.seed = 42
+        options.columns = ["cell", "operator", "duration_s", "peer", "imsi", "record_type", "imei", "event_time", "switch_id", "msisdn"]
+        options.timeForm = timeForm
+        options.lineEnding = "\r\n"
+        let dump = SyntheticDump(options)
+        var configuration = PipelineConfiguration()
+        configuration.collectsRejects = true
+        let (statistics, output) = try Self.run([("day.csv.zst", Compression.zstd(dump.bytes, frames: 3))], configuration: configuration)
+
+        let rejects = try Self.rejectLines(output)
+        #expect(Dictionary(uniqueKeysWithValues: rejects.map { ($0.line, $0.reason) }) == dump.badLines.mapValues(\.rawValue))
+        #expect(statistics.rejected == 300)
+        #expect(statistics.records == dump.goodRecords)
+        #expect(statistics.lines == 20_301)
+        #expect(statistics.firstEventTime == dump.eventTimes.min() && statistics.lastEventTime == dump.eventTimes.max())
+        for type in RecordType.allCases {
+            #expect(statistics.recordsByType[Int(type.rawValue)] == dump.recordsByType[type, default: 0])
+        }
+        for (reason, count) in zip(RejectReason.allCases, statistics.rejectedByReason) {
+            #expect(count == dump.badLines.values.filter { $0 == reason }.count)
+        }
+        #expect(rejects.allSatisfy { !$0.text.hasSuffix("\r") })
+    }
+
+    @Test func zstdGzipAndPlainGiveTheSameCounts() throws {
+        var options = SyntheticDump.Options()
+        options.records = 5000
+        options.badLines = 20
+        let dump = SyntheticDump(options)
+        var configuration = PipelineConfiguration()
+        configuration.collectsRejects = true
+        let runs = try [dump.bytes, Compression.zstd(dump.bytes, frames: 2), Compression.gzip(dump.bytes, members: 3)].map {
+            try Self.run([("dump", $0)], configuration: configuration, chunkSize: 777)
+        }
+        for run in runs.dropFirst() {
+            #expect(run.statistics.recordsByType == runs[0].statistics.recordsByType)
+            #expect(run.statistics.rejectedByReason == runs[0].statistics.rejectedByReason)
+            #expect(run.output.rejects == runs[0].output.rejects)
+        }
+        #expect(runs.map { $0.statistics.inputs[0].format } == [.plain, .zstd, .gzip])
+    }
+
+    @Test func readsEachInputByItsOwnHeaderAndSkipsRepeatedHeaders() throws {
+        let first = "event_time,record_type,imsi,cell\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+        let second = "# exported by switch 2\ncell;imsi;record_type;event_time\nc2;460001234567891;MTC;2026-11-20T00:00:01Z\n"
+        let concatenated = first + "event_time,record_type,imsi,cell\n2026-11-20T00:00:02Z,SMS_MO,460001234567892,c3\n"
+            + "cell,imsi,record_type,event_time\nc4,460001234567893,DATA,2026-11-20T00:00:03Z\n"
+        let (statistics, output) = try Self.run([
+            ("a.csv", Array(first.utf8)), ("b.csv", Array(second.utf8)), ("c.csv", Array(concatenated.utf8)),
+        ])
+        #expect(statistics.records == 5)
+        #expect(statistics.rejected == 0, "\(output.diagnostics)")
+        #expect(statistics.headers == 4 && statistics.repeatedHeaders == 1 && statistics.comments == 1)
+        #expect(statistics.inputs.map(\.lines) == [2, 3, 6])
+    }
+
+    @Test func stopsAtAHeaderWithoutRequiredColumns() throws {
+        #expect(throws: PipelineError.self) {
+            _ = try Self.run([("x.csv", Array("time,imsi\n1,2\n".utf8))])
+        }
+    }
+
+    @Test func readsHeaderlessInputWithGivenColumns() throws {
+        var configuration = PipelineConfiguration()
+        configuration.columnLayout = try ColumnLayout(columnNames: ["imsi", "event_time", "record_type", "cell"], delimiter: 0x7C)
+        let text = "460001234567890|20261120000000|MOC|c1\n460001234567891|20261120000001|MTC|c1"
+        let (statistics, _) = try Self.run([("-", Array(text.utf8))], configuration: configuration)
+        #expect(statistics.records == 2 && statistics.headers == 0)
+    }
+
+    @Test func rejectsOverlongLinesAndCutsReportedTextAt1KiB() throws {
+        var configuration = PipelineConfiguration()
+        configuration.collectsRejects = true
+        configuration.maxLineBytes = 2000
+        let long = "2026-11-20T00:00:00Z,MOC,460001234567890," + String(repeating: "é", count: 700)
+        let text = "event_time,record_type,imsi,cell\n\(long)\n\(String(repeating: "x", count: 5000))\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+        let (statistics, output) = try Self.run([("f", Array(text.utf8))], configuration: configuration, chunkSize: 100)
+        let rejects = try Self.rejectLines(output)
+        #expect(rejects.map(\.line) == [2, 3])
+        #expect(rejects.map(\.reason) == ["bad_cell", "line_too_long"])
+        #expect(rejects.allSatisfy { $0.text.utf8.count <= 1024 })
+        #expect(!rejects[0].text.contains("\u{FFFD}"), "a cut must not split a UTF-8 character")
+        #expect(statistics.records == 1)
+    }
+
+    @Test func rejectsTheCutOffLastLineOfATruncatedStream() throws {
+        var options = SyntheticDump.Options()
+        options.records = 40_000
+        let dump = SyntheticDump(options)
+        let compressed = Compression.zstd(dump.bytes)
+        var configuration = PipelineConfiguration()
+        configuration.collectsRejects = true
+        let (statistics, output) = try Self.run([("t.zst", Array(compressed.prefix(compressed.count / 2)))], configuration: configuration)
+        #expect(statistics.records > 0 && statistics.records < dump.goodRecords)
+        #expect(statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: .truncatedInput) ?? 0] == 1)
+        #expect(try Self.rejectLines(output).map(\.reason) == ["truncated_input"])
+    }
+
+    @Test func describesOnlyTheFirstRejectsOnStderr() throws {
+        var options = SyntheticDump.Options()
+        options.records = 100
+        options.badLines = 50
+        let (_, output) = try Self.run([("d", SyntheticDump(options).bytes)])
+        #expect(output.diagnostics.count == 11)
+        #expect(output.diagnostics.first?.hasPrefix("d:") == true)
+    }
+}
