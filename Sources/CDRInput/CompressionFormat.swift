@@ -17,11 +17,14 @@ public enum CompressionFormat: String, Sendable, Equatable, CustomStringConverti
     ///   - prefix: the first bytes of the input (any length).
     ///   - isComplete: `true` when `prefix` is the whole input, so a short prefix is final.
     /// - Returns: the format, or `nil` when more bytes are needed to tell.
-    public static func detect(prefix: UnsafeRawBufferPointer, isComplete: Bool) -> CompressionFormat? {
+    public static func detect(prefix: UnsafeRawBufferPointer, isComplete: Bool)
+        -> CompressionFormat?
+    {
         let count = prefix.count
         if count >= 2, prefix[0] == 0x1F, prefix[1] == 0x8B { return .gzip }
         if count >= 4 {
-            let magic = UInt32(prefix[0]) | UInt32(prefix[1]) << 8 | UInt32(prefix[2]) << 16
+            let magic =
+                UInt32(prefix[0]) | UInt32(prefix[1]) << 8 | UInt32(prefix[2]) << 16
                 | UInt32(prefix[3]) << 24
             if magic == 0xFD2F_B528 || magic & 0xFFFF_FFF0 == 0x184D_2A50 { return .zstd }
             return .plain
@@ -31,7 +34,8 @@ public enum CompressionFormat: String, Sendable, Equatable, CustomStringConverti
         let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
         let couldBeZstd = (0..<count).allSatisfy { prefix[$0] == zstdMagic[$0] }
         let couldBeSkippable =
-            count < 1 || (prefix[0] & 0xF0 == 0x50 && (count < 2 || prefix[1] == 0x2A)
+            count < 1
+            || (prefix[0] & 0xF0 == 0x50 && (count < 2 || prefix[1] == 0x2A)
                 && (count < 3 || prefix[2] == 0x4D))
         let couldBeGzip = count < 1 || prefix[0] == 0x1F
         return couldBeZstd || couldBeSkippable || couldBeGzip ? nil : .plain

@@ -16,7 +16,8 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
         case .corrupt(let format, let offset, let reason):
             return "corrupt \(format) data at byte \(offset): \(reason)"
         case .truncated(let format, let offset):
-            return "truncated \(format) input: it ends inside a \(format == .zstd ? "frame" : "member") at byte \(offset)"
+            return
+                "truncated \(format) input: it ends inside a \(format == .zstd ? "frame" : "member") at byte \(offset)"
         case .decoderUnavailable(let format, let reason):
             return "cannot start the \(format) decoder: \(reason)"
         }

@@ -88,7 +88,10 @@ public struct LineSplitter {
             }
             let length = lineStart.distance(to: UnsafeRawPointer(newline))
             lineCount += 1
-            try body(Self.makeLine(number: lineCount, start: lineStart, length: length, maxLineBytes: maxLineBytes))
+            try body(
+                Self.makeLine(
+                    number: lineCount, start: lineStart, length: length, maxLineBytes: maxLineBytes)
+            )
             start += length + 1
         }
     }
@@ -107,7 +110,8 @@ public struct LineSplitter {
         number: Int, start: UnsafeRawPointer, length: Int, maxLineBytes: Int
     ) -> Line {
         var contentLength = length
-        if contentLength > 0, start.load(fromByteOffset: contentLength - 1, as: UInt8.self) == 0x0D {
+        if contentLength > 0, start.load(fromByteOffset: contentLength - 1, as: UInt8.self) == 0x0D
+        {
             contentLength -= 1
         }
         if contentLength > maxLineBytes {
@@ -139,13 +143,16 @@ public struct LineSplitter {
         let endsWithCarriageReturn = lastCarryByte == 0x0D
         try carry.withUnsafeBytes { kept in
             if length == kept.count, let start = kept.baseAddress {
-                try body(Self.makeLine(number: number, start: start, length: length, maxLineBytes: limit))
+                try body(
+                    Self.makeLine(number: number, start: start, length: length, maxLineBytes: limit)
+                )
             } else {
                 // Only a line longer than the limit is cut short in the carry.
                 let keptCount = min(kept.count, Self.retainedOverlongBytes)
-                try body(Line(
-                    number: number, bytes: UnsafeRawBufferPointer(rebasing: kept[..<keptCount]),
-                    length: endsWithCarriageReturn ? length - 1 : length, isOverlong: true))
+                try body(
+                    Line(
+                        number: number, bytes: UnsafeRawBufferPointer(rebasing: kept[..<keptCount]),
+                        length: endsWithCarriageReturn ? length - 1 : length, isOverlong: true))
             }
         }
         carry.removeAll(keepingCapacity: true)

@@ -39,8 +39,10 @@ public final class StreamDecoder {
     /// first, and the fault is thrown by the next call.
     private var pendingError: InputError?
 
-    /// zstd is fed at most this many compressed bytes a call. libzstd reports neither the
-    /// position of a fault nor the bytes it decoded in the failing call, so small slices
+    /// zstd is fed at most this many compressed bytes a call.
+    ///
+    /// libzstd reports neither the position of a fault nor the bytes it decoded in the
+    /// failing call, so small slices
     /// make the reported offset precise to 16 KiB and lose nothing but the damaged block.
     static let zstdSliceBytes = 16 * 1024
 
@@ -77,7 +79,8 @@ public final class StreamDecoder {
             written = try decodeKnown(&held, into: output)
             precondition(held.isEmpty, "a held-back prefix always fits")
         }
-        let more = try decodeKnown(&input, into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))
+        let more = try decodeKnown(
+            &input, into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))
         return written + more
     }
 
@@ -90,7 +93,8 @@ public final class StreamDecoder {
         if let pendingError { throw pendingError }
         if format == nil {
             format = CompressionFormat.detect(
-                prefix: UnsafeRawBufferPointer(rebasing: prefixStorage[..<prefixCount]), isComplete: true)
+                prefix: UnsafeRawBufferPointer(rebasing: prefixStorage[..<prefixCount]),
+                isComplete: true)
             try startDecoder()
             var held = takePrefix()
             return try decodeKnown(&held, into: output)
@@ -107,7 +111,8 @@ public final class StreamDecoder {
 
     /// Returns `true` once the format is known; may move up to four bytes into `prefix`.
     private func detectFormat(_ input: inout UnsafeRawBufferPointer) throws(InputError) -> Bool {
-        if prefixCount == 0, let known = CompressionFormat.detect(prefix: input, isComplete: false) {
+        if prefixCount == 0, let known = CompressionFormat.detect(prefix: input, isComplete: false)
+        {
             format = known
         } else {
             let take = min(CompressionFormat.prefixLength - prefixCount, input.count)
@@ -117,7 +122,8 @@ public final class StreamDecoder {
             prefixCount += take
             input = UnsafeRawBufferPointer(rebasing: input[take...])
             format = CompressionFormat.detect(
-                prefix: UnsafeRawBufferPointer(rebasing: prefixStorage[..<prefixCount]), isComplete: false)
+                prefix: UnsafeRawBufferPointer(rebasing: prefixStorage[..<prefixCount]),
+                isComplete: false)
             if format == nil { return false }
         }
         try startDecoder()
@@ -168,7 +174,9 @@ public final class StreamDecoder {
         return written
     }
 
-    private func copyPlain(_ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+    private func copyPlain(
+        _ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) -> Int {
         let count = min(input.count, output.count)
         if count > 0, let source = input.baseAddress, let target = output.baseAddress {
             target.copyMemory(from: source, byteCount: count)
@@ -186,12 +194,14 @@ public final class StreamDecoder {
         var consumed = 0
         repeat {
             let slice = min(input.count - consumed, Self.zstdSliceBytes)
-            var source = ZSTD_inBuffer(src: input.baseAddress.map { $0 + consumed }, size: slice, pos: 0)
+            var source = ZSTD_inBuffer(
+                src: input.baseAddress.map { $0 + consumed }, size: slice, pos: 0)
             let before = target.pos
             let result = ZSTD_decompressStream(zstdContext, &target, &source)
             if ZSTD_isError(result) != 0 {
                 let error = InputError.corrupt(
-                    format: .zstd, offset: bytesIn + consumed, reason: String(cString: ZSTD_getErrorName(result)))
+                    format: .zstd, offset: bytesIn + consumed,
+                    reason: String(cString: ZSTD_getErrorName(result)))
                 guard target.pos > 0 else { throw error }
                 pendingError = error
                 break
@@ -237,8 +247,10 @@ public final class StreamDecoder {
                 break loop  // no progress possible without more input or output space
             default:
                 let consumed = inputCount - Int(stream.pointee.avail_in)
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                let error = InputError.corrupt(format: .gzip, offset: bytesIn + consumed, reason: reason)
+                let reason =
+                    stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                let error = InputError.corrupt(
+                    format: .gzip, offset: bytesIn + consumed, reason: reason)
                 guard stream.pointee.avail_out < UInt32(output.count) else { throw error }
                 pendingError = error  // hand over what decoded before the fault first
                 break loop

@@ -46,14 +46,18 @@ public struct Pipeline {
         inputName = name
         splitter.reset()
         header = []
-        parser = configuration.columnLayout.map { CallRecordParser(layout: $0, timestamps: configuration.timestamps) }
+        parser = configuration.columnLayout.map {
+            CallRecordParser(layout: $0, timestamps: configuration.timestamps)
+        }
         statistics.inputs.append(RunStatistics.InputSummary(name: name))
     }
 
     /// Handles every complete line in `chunk`.
     ///
     /// - Throws: `PipelineError` when a header is unusable or, with `isStrict`, on the first reject.
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into output: inout PipelineOutput) throws(PipelineError) {
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into output: inout PipelineOutput)
+        throws(PipelineError)
+    {
         statistics.bytesDecoded += chunk.count
         statistics.inputs[statistics.inputs.count - 1].bytesDecoded += chunk.count
         // The splitter is moved out while it calls back into `self`, so the two accesses do
@@ -78,7 +82,8 @@ public struct Pipeline {
     ///   - isCutShort: `true` when decoding stopped at a fault: an unfinished last line is
     ///     then rejected as `truncated_input` rather than read.
     public mutating func finishInput(
-        bytesIn: Int, format: CompressionFormat?, isCutShort: Bool, into output: inout PipelineOutput
+        bytesIn: Int, format: CompressionFormat?, isCutShort: Bool,
+        into output: inout PipelineOutput
     ) throws(PipelineError) {
         statistics.bytesIn += bytesIn
         statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
@@ -110,10 +115,14 @@ public struct Pipeline {
         statistics.inputs[statistics.inputs.count - 1].lines += 1
     }
 
-    private mutating func handle(_ line: LineSplitter.Line, into output: inout PipelineOutput) throws(PipelineError) {
+    private mutating func handle(_ line: LineSplitter.Line, into output: inout PipelineOutput)
+        throws(PipelineError)
+    {
         countLine()
         if line.isOverlong {
-            try reject(line, .lineTooLong(length: line.length, limit: configuration.maxLineBytes), into: &output)
+            try reject(
+                line, .lineTooLong(length: line.length, limit: configuration.maxLineBytes),
+                into: &output)
             return
         }
         var bytes = line.bytes
@@ -141,8 +150,12 @@ public struct Pipeline {
             statistics.recordsByType[Int(record.type.rawValue)] += 1
             statistics.inputs[statistics.inputs.count - 1].records += 1
             let time = record.eventTime
-            if statistics.firstEventTime.map({ time < $0 }) ?? true { statistics.firstEventTime = time }
-            if statistics.lastEventTime.map({ time > $0 }) ?? true { statistics.lastEventTime = time }
+            if statistics.firstEventTime.map({ time < $0 }) ?? true {
+                statistics.firstEventTime = time
+            }
+            if statistics.lastEventTime.map({ time > $0 }) ?? true {
+                statistics.lastEventTime = time
+            }
         case .otherType:
             if !adoptIfHeader(bytes) { statistics.otherTypes += 1 }
         case .rejected(let error):
@@ -150,9 +163,10 @@ public struct Pipeline {
         }
     }
 
-    /// Takes a line that did not parse as a new header when it reads as one: inputs joined
-    /// with `cat` may change column order mid-stream. Only digit-free lines are tried, so
-    /// streams full of other record types pay nothing.
+    /// Takes a line that did not parse as a new header when it reads as one.
+    ///
+    /// Inputs joined with `cat` may change column order mid-stream. Only digit-free lines are
+    /// tried, so streams full of other record types pay nothing.
     private mutating func adoptIfHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard configuration.columnLayout == nil, !bytes.contains(where: { $0 &- 0x30 < 10 }),
             let layout = try? layoutFromHeader(bytes)
@@ -163,12 +177,16 @@ public struct Pipeline {
 
     private func isRepeatedHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
         return header.withUnsafeBytes { stored in
-            guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else { return true }
+            guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else {
+                return true
+            }
             return memcmp(storedBase, base, bytes.count) == 0
         }
     }
 
-    private mutating func readHeader(_ bytes: UnsafeRawBufferPointer, line: Int) throws(PipelineError) {
+    private mutating func readHeader(_ bytes: UnsafeRawBufferPointer, line: Int)
+        throws(PipelineError)
+    {
         do {
             adopt(try layoutFromHeader(bytes), header: bytes)
         } catch {
@@ -176,8 +194,11 @@ public struct Pipeline {
         }
     }
 
-    private func layoutFromHeader(_ bytes: UnsafeRawBufferPointer) throws(HeaderError) -> ColumnLayout {
-        try ColumnLayout(header: bytes, delimiter: configuration.delimiter, renames: configuration.renames)
+    private func layoutFromHeader(_ bytes: UnsafeRawBufferPointer) throws(HeaderError)
+        -> ColumnLayout
+    {
+        try ColumnLayout(
+            header: bytes, delimiter: configuration.delimiter, renames: configuration.renames)
     }
 
     private mutating func adopt(_ layout: ColumnLayout, header bytes: UnsafeRawBufferPointer) {
@@ -201,7 +222,8 @@ public struct Pipeline {
             describedRejects += 1
             output.diagnostics.append("\(inputName):\(line.number): \(reason.rawValue): \(error)")
             if describedRejects == configuration.describedRejectLimit {
-                output.diagnostics.append("further rejected lines are counted but not shown here (see --rejects)")
+                output.diagnostics.append(
+                    "further rejected lines are counted but not shown here (see --rejects)")
             }
         }
         guard configuration.collectsRejects else { return }
@@ -227,8 +249,10 @@ public struct Pipeline {
     }
 }
 
-/// What the pipeline produced from a chunk: bytes for stdout and the rejects file, and
-/// lines for stderr. The caller writes and clears it.
+/// What the pipeline produced from a chunk.
+///
+/// Bytes for stdout and the rejects file, and lines for stderr. The caller writes and clears
+/// it.
 public struct PipelineOutput {
     /// JSON lines for stdout.
     public var events: [UInt8] = []

@@ -29,7 +29,9 @@ public enum RecordType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         guard count >= 3, count <= 6, let base = field.baseAddress else { return nil }
         var word: UInt64 = 0
         for index in 0..<count {
-            word |= UInt64(base.load(fromByteOffset: index, as: UInt8.self) & 0xDF) << (8 * UInt64(index))
+            word |=
+                UInt64(base.load(fromByteOffset: index, as: UInt8.self) & 0xDF)
+                << (8 * UInt64(index))
         }
         // The constants are the upper-case names, little-endian; `& 0xDF` upper-cases ASCII
         // letters and leaves `_` (0x5F) alone.

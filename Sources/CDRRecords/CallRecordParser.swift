@@ -62,7 +62,9 @@ public struct CallRecordParser: Sendable {
 
     // MARK: - Splitting
 
-    private func split(_ line: UnsafeRawBufferPointer, into bounds: UnsafeMutableBufferPointer<Int>) -> RecordError? {
+    private func split(_ line: UnsafeRawBufferPointer, into bounds: UnsafeMutableBufferPointer<Int>)
+        -> RecordError?
+    {
         let end = line.count
         let delimiter = layout.delimiter
         guard let base = line.baseAddress else {
@@ -78,9 +80,13 @@ public struct CallRecordParser: Sendable {
                     // Quoted: the field ends at a quote followed by the delimiter or the line end.
                     var cursor = position + 1
                     while true {
-                        while cursor < end, base.load(fromByteOffset: cursor, as: UInt8.self) != 0x22 { cursor += 1 }
+                        while cursor < end,
+                            base.load(fromByteOffset: cursor, as: UInt8.self) != 0x22
+                        { cursor += 1 }
                         guard cursor < end else { return .badQuoting(column: column + 1) }
-                        if cursor + 1 < end, base.load(fromByteOffset: cursor + 1, as: UInt8.self) == 0x22 {
+                        if cursor + 1 < end,
+                            base.load(fromByteOffset: cursor + 1, as: UInt8.self) == 0x22
+                        {
                             cursor += 2
                             continue
                         }
@@ -89,17 +95,22 @@ public struct CallRecordParser: Sendable {
                     fieldStart = position + 1
                     fieldEnd = cursor
                     position = cursor + 1
-                    if position < end, base.load(fromByteOffset: position, as: UInt8.self) != delimiter {
+                    if position < end,
+                        base.load(fromByteOffset: position, as: UInt8.self) != delimiter
+                    {
                         return .badQuoting(column: column + 1)
                     }
                 } else {
-                    while fieldEnd < end, base.load(fromByteOffset: fieldEnd, as: UInt8.self) != delimiter {
+                    while fieldEnd < end,
+                        base.load(fromByteOffset: fieldEnd, as: UInt8.self) != delimiter
+                    {
                         fieldEnd += 1
                     }
                     position = fieldEnd
                 }
                 guard column < roles.count else {
-                    return .fieldCount(expected: roles.count, found: Self.countFields(line, delimiter))
+                    return .fieldCount(
+                        expected: roles.count, found: Self.countFields(line, delimiter))
                 }
                 let role = Int(roles[column])
                 if role != Int(Self.ignored) {
@@ -118,7 +129,11 @@ public struct CallRecordParser: Sendable {
         var count = 1
         var isQuoted = false
         for byte in line {
-            if byte == 0x22 { isQuoted.toggle() } else if byte == delimiter, !isQuoted { count += 1 }
+            if byte == 0x22 {
+                isQuoted.toggle()
+            } else if byte == delimiter, !isQuoted {
+                count += 1
+            }
         }
         return count
     }
@@ -126,7 +141,8 @@ public struct CallRecordParser: Sendable {
     // MARK: - Reading fields
 
     private func read(
-        _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>, cells: CellInterner,
+        _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>,
+        cells: CellInterner,
         into record: inout CallRecord
     ) -> Outcome {
         @inline(__always) func field(_ field: ColumnLayout.Field) -> UnsafeRawBufferPointer {
@@ -144,7 +160,9 @@ public struct CallRecordParser: Sendable {
 
         let timeField = field(.eventTime)
         guard !timeField.isEmpty else { return .rejected(.missingField(.eventTime)) }
-        guard let time = timestamps.parse(timeField) else { return .rejected(.badTime(Self.excerpt(timeField))) }
+        guard let time = timestamps.parse(timeField) else {
+            return .rejected(.badTime(Self.excerpt(timeField)))
+        }
 
         let imsiField = field(.imsi)
         guard !imsiField.isEmpty else { return .rejected(.missingField(.imsi)) }
@@ -154,7 +172,9 @@ public struct CallRecordParser: Sendable {
 
         let cellField = field(.cell)
         guard !cellField.isEmpty else { return .rejected(.missingField(.cell)) }
-        guard cellField.count <= Self.maxCellBytes else { return .rejected(.badCell(Self.excerpt(cellField))) }
+        guard cellField.count <= Self.maxCellBytes else {
+            return .rejected(.badCell(Self.excerpt(cellField)))
+        }
 
         var imei: IMEI?
         let imeiField = field(.imei)

@@ -31,7 +31,9 @@ public struct ColumnLayout: Sendable, Equatable {
         }
 
         public init?(name: String) {
-            guard let field = Field.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+            guard let field = Field.allCases.first(where: { $0.name == name.lowercased() }) else {
+                return nil
+            }
             self = field
         }
 
@@ -55,10 +57,14 @@ public struct ColumnLayout: Sendable, Equatable {
     ///   - delimiter: the field delimiter.
     ///   - renames: fields that come from a column with another name.
     /// - Throws: `HeaderError` when a required field has no column or two columns claim one field.
-    public init(columnNames: [String], delimiter: UInt8, renames: [Field: String] = [:]) throws(HeaderError) {
+    public init(columnNames: [String], delimiter: UInt8, renames: [Field: String] = [:])
+        throws(HeaderError)
+    {
         let normalized = columnNames.map(Self.normalize)
         var columnOfField: [Field: String] = [:]
-        for field in Field.allCases { columnOfField[field] = renames[field].map(Self.normalize) ?? field.name }
+        for field in Field.allCases {
+            columnOfField[field] = renames[field].map(Self.normalize) ?? field.name
+        }
         var fields: [Field?] = []
         var seen = Set<Field>()
         for name in normalized {
@@ -83,17 +89,24 @@ public struct ColumnLayout: Sendable, Equatable {
     ///   - header: the header line, without its line end.
     ///   - delimiter: the delimiter, or `nil` to take the most frequent of `,` `;` `|` tab.
     ///   - renames: fields that come from a column with another name.
-    public init(header: UnsafeRawBufferPointer, delimiter: UInt8?, renames: [Field: String] = [:]) throws(HeaderError) {
-        try self.init(header: String(decoding: header, as: UTF8.self), delimiter: delimiter, renames: renames)
+    public init(header: UnsafeRawBufferPointer, delimiter: UInt8?, renames: [Field: String] = [:])
+        throws(HeaderError)
+    {
+        try self.init(
+            header: String(decoding: header, as: UTF8.self), delimiter: delimiter, renames: renames)
     }
 
     /// Reads a header line given as text.
-    public init(header: String, delimiter: UInt8?, renames: [Field: String] = [:]) throws(HeaderError) {
+    public init(header: String, delimiter: UInt8?, renames: [Field: String] = [:])
+        throws(HeaderError)
+    {
         var text = header
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let separator = delimiter ?? Self.detectDelimiter(Array(text.utf8))
-        let names = text.split(separator: Character(UnicodeScalar(separator)), omittingEmptySubsequences: false)
-            .map(String.init)
+        let names = text.split(
+            separator: Character(UnicodeScalar(separator)), omittingEmptySubsequences: false
+        )
+        .map(String.init)
         try self.init(columnNames: names, delimiter: separator, renames: renames)
     }
 
@@ -136,7 +149,8 @@ public enum HeaderError: Error, Equatable, CustomStringConvertible {
         case .missingColumns(let names, let found):
             let quoted = names.map { "\"\($0)\"" }.joined(separator: ", ")
             let shown = found.prefix(20).joined(separator: ",")
-            return "header lacks required column\(names.count == 1 ? "" : "s") \(quoted) (header: \(shown)); "
+            return
+                "header lacks required column\(names.count == 1 ? "" : "s") \(quoted) (header: \(shown)); "
                 + "use --map FIELD=COLUMN to rename, or --columns for a file without a header"
         case .duplicateColumn(let name):
             return "header names column \"\(name)\" twice"

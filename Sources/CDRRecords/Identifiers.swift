@@ -71,7 +71,9 @@ public struct IMSI: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         var text = text
-        guard let value = text.withUTF8({ IMSI(digits: UnsafeRawBufferPointer($0)) }) else { return nil }
+        guard let value = text.withUTF8({ IMSI(digits: UnsafeRawBufferPointer($0)) }) else {
+            return nil
+        }
         self = value
     }
 
@@ -110,7 +112,9 @@ public struct IMEI: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         var text = text
-        guard let value = text.withUTF8({ IMEI(digits: UnsafeRawBufferPointer($0)) }) else { return nil }
+        guard let value = text.withUTF8({ IMEI(digits: UnsafeRawBufferPointer($0)) }) else {
+            return nil
+        }
         self = value
     }
 
@@ -164,7 +168,9 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Reads digits with an optional leading `+`; `nil` for anything else.
     public init?(digits field: UnsafeRawBufferPointer) {
         var digits = field
-        if let first = digits.first, first == 0x2B { digits = UnsafeRawBufferPointer(rebasing: digits.dropFirst()) }
+        if let first = digits.first, first == 0x2B {
+            digits = UnsafeRawBufferPointer(rebasing: digits.dropFirst())
+        }
         guard let packed = PackedDigits.pack(digits) else { return nil }
         rawValue = packed
     }
@@ -180,14 +186,18 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public init?(_ text: String) {
         var text = text
-        guard let value = text.withUTF8({ PhoneNumber(digits: UnsafeRawBufferPointer($0)) }) else { return nil }
+        guard let value = text.withUTF8({ PhoneNumber(digits: UnsafeRawBufferPointer($0)) }) else {
+            return nil
+        }
         self = value
     }
 
     /// `true` for a number, `false` for a hashed non-numeric sender.
     public var isNumeric: Bool { rawValue & Self.alphanumericFlag == 0 }
 
-    public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool { lhs.description < rhs.description }
+    public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool {
+        lhs.description < rhs.description
+    }
 
     /// The digits, or `#` and the hash in hexadecimal for a non-numeric sender.
     public var description: String {

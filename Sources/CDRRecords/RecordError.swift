@@ -19,7 +19,9 @@ public enum RejectReason: String, CaseIterable, Sendable, Codable {
     case truncatedInput = "truncated_input"
 }
 
-/// A line that cannot be read as a record. It is counted and reported, and the run goes on.
+/// A line that cannot be read as a record.
+///
+/// It is counted and reported, and the run goes on.
 public enum RecordError: Error, Equatable, CustomStringConvertible {
     /// The line has `found` fields where its header has `expected`.
     case fieldCount(expected: Int, found: Int)
@@ -81,7 +83,8 @@ public enum RecordError: Error, Equatable, CustomStringConvertible {
         case .badDuration(let text):
             return "field \"duration_s\": expected whole seconds, got \"\(text)\""
         case .badCell(let text):
-            return "field \"cell\": longer than \(CallRecordParser.maxCellBytes) bytes: \"\(text)…\""
+            return
+                "field \"cell\": longer than \(CallRecordParser.maxCellBytes) bytes: \"\(text)…\""
         case .lineTooLong(let length, let limit):
             return "line of \(length) bytes is longer than the limit of \(limit)"
         case .truncatedInput:

@@ -45,17 +45,18 @@ public struct TimestampParser: Sendable, Equatable {
 
     // MARK: - Forms
 
-    /// `YYYY-MM-DD[T ]hh:mm:ss[.fff][zone]`
+    /// Reads `YYYY-MM-DD[T ]hh:mm:ss[.fff][zone]`.
     private func parseExtended(_ f: UnsafeRawBufferPointer) -> EventTime? {
         guard f[7] == 0x2D, f[10] == 0x54 || f[10] == 0x20 || f[10] == 0x74, f[13] == 0x3A,
             f[16] == 0x3A,
             let year = digits(f, 0, 4), let month = digits(f, 5, 2), let day = digits(f, 8, 2),
-            let hour = digits(f, 11, 2), let minute = digits(f, 14, 2), let second = digits(f, 17, 2)
+            let hour = digits(f, 11, 2), let minute = digits(f, 14, 2),
+            let second = digits(f, 17, 2)
         else { return nil }
         return assemble(f, from: 19, year, month, day, hour, minute, second)
     }
 
-    /// `YYYYMMDDThhmmss[.fff][zone]`
+    /// Reads `YYYYMMDDThhmmss[.fff][zone]`.
     private func parseBasic(_ f: UnsafeRawBufferPointer) -> EventTime? {
         guard let year = digits(f, 0, 4), let month = digits(f, 4, 2), let day = digits(f, 6, 2),
             let hour = digits(f, 9, 2), let minute = digits(f, 11, 2), let second = digits(f, 13, 2)
@@ -79,7 +80,8 @@ public struct TimestampParser: Sendable, Equatable {
             case 1...11: return EventTime(secondsSinceEpoch: value)
             case 12, 13: return EventTime(millisecondsSinceEpoch: value)
             case 14:
-                guard let year = digits(f, 0, 4), let month = digits(f, 4, 2), let day = digits(f, 6, 2),
+                guard let year = digits(f, 0, 4), let month = digits(f, 4, 2),
+                    let day = digits(f, 6, 2),
                     let hour = digits(f, 8, 2), let minute = digits(f, 10, 2),
                     let second = digits(f, 12, 2)
                 else { return nil }
@@ -108,7 +110,9 @@ public struct TimestampParser: Sendable, Equatable {
         if index < f.count, f[index] == 0x2E || f[index] == 0x2C {
             var end = index + 1
             while end < f.count, f[end] &- 0x30 < 10 { end += 1 }
-            guard let fraction = fractionMilliseconds(f, from: index + 1, to: end) else { return nil }
+            guard let fraction = fractionMilliseconds(f, from: index + 1, to: end) else {
+                return nil
+            }
             milliseconds = fraction
             index = end
         }
@@ -140,7 +144,9 @@ public struct TimestampParser: Sendable, Equatable {
     }
 
     /// The first three digits of a fraction as milliseconds; at least one digit required.
-    private func fractionMilliseconds(_ f: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+    private func fractionMilliseconds(_ f: UnsafeRawBufferPointer, from start: Int, to end: Int)
+        -> Int?
+    {
         guard end > start else { return nil }
         var milliseconds = 0
         var scale = 100

@@ -90,7 +90,8 @@ final class DecodingReader: @unchecked Sendable {
     }
 
     private func run() {
-        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 64)
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: Self.readSize, alignment: 64)
         defer { readBuffer.deallocate() }
         for name in inputs {
             guard read(name, through: readBuffer) else { break }
@@ -166,6 +167,8 @@ final class DecodingReader: @unchecked Sendable {
         let buffer: UnsafeMutableRawBufferPointer
         var count = 0
 
-        var free: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: buffer[count...]) }
+        var free: UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[count...])
+        }
     }
 }

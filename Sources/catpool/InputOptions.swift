@@ -4,31 +4,55 @@ import CDRRecords
 
 /// The options every command that reads CDRs shares: where the input is and how to read it.
 struct InputOptions: ParsableArguments {
-    @Argument(help: "CDR files, read in order as one stream (zstd, gzip or plain, detected per file). None, or '-', reads stdin.")
+    @Argument(
+        help:
+            "CDR files, read in order as one stream (zstd, gzip or plain, detected per file). None, or '-', reads stdin."
+    )
     var files: [String] = []
 
-    @Option(help: ArgumentHelp("Field delimiter: ',', ';', '|' or 'tab'. Default: detected from each header.", valueName: "char"))
+    @Option(
+        help: ArgumentHelp(
+            "Field delimiter: ',', ';', '|' or 'tab'. Default: detected from each header.",
+            valueName: "char"))
     var delimiter: String?
 
-    @Option(help: ArgumentHelp("Column names of header-less input, comma-separated (e.g. event_time,record_type,imsi,cell).", valueName: "names"))
+    @Option(
+        help: ArgumentHelp(
+            "Column names of header-less input, comma-separated (e.g. event_time,record_type,imsi,cell).",
+            valueName: "names"))
     var columns: String?
 
-    @Option(name: .customLong("map"), help: ArgumentHelp("Read FIELD from the column named COLUMN (repeatable), e.g. --map imsi=served_imsi.", valueName: "field=column"))
+    @Option(
+        name: .customLong("map"),
+        help: ArgumentHelp(
+            "Read FIELD from the column named COLUMN (repeatable), e.g. --map imsi=served_imsi.",
+            valueName: "field=column"))
     var renames: [String] = []
 
-    @Option(help: ArgumentHelp("Zone of timestamps written without one, as an offset: +08:00, -0530, Z. Default: UTC.", valueName: "offset"))
+    @Option(
+        help: ArgumentHelp(
+            "Zone of timestamps written without one, as an offset: +08:00, -0530, Z. Default: UTC.",
+            valueName: "offset"))
     var timezone: String?
 
     @Option(help: ArgumentHelp("Reject lines longer than this many bytes.", valueName: "n"))
     var maxLineBytes = 64 * 1024
 
-    @Option(help: ArgumentHelp("Exit 65 when more than this share of data lines is rejected.", valueName: "ratio"))
+    @Option(
+        help: ArgumentHelp(
+            "Exit 65 when more than this share of data lines is rejected.", valueName: "ratio"))
     var maxRejectRatio = 0.05
 
-    @Option(help: ArgumentHelp("Write each rejected line as a JSON line to this file ('-' for stdout).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write each rejected line as a JSON line to this file ('-' for stdout).",
+            valueName: "file"))
     var rejects: String?
 
-    @Option(help: ArgumentHelp("Write run statistics as one JSON object to this file ('-' for stdout) at the end.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write run statistics as one JSON object to this file ('-' for stdout) at the end.",
+            valueName: "file"))
     var stats: String?
 
     @Flag(help: "Stop with status 65 at the first rejected line.")
@@ -56,33 +80,43 @@ struct InputOptions: ParsableArguments {
             case ";": configuration.delimiter = 0x3B
             case "|": configuration.delimiter = 0x7C
             case "tab", "\t", "\\t": configuration.delimiter = 0x09
-            default: throw ValidationError("--delimiter must be ',', ';', '|' or 'tab', not '\(delimiter)'")
+            default:
+                throw ValidationError(
+                    "--delimiter must be ',', ';', '|' or 'tab', not '\(delimiter)'")
             }
         }
         for rename in renames {
             let parts = rename.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[1].isEmpty, let field = ColumnLayout.Field(name: parts[0]) else {
+            guard parts.count == 2, !parts[1].isEmpty,
+                let field = ColumnLayout.Field(name: parts[0])
+            else {
                 let names = ColumnLayout.Field.allCases.map(\.name).joined(separator: ", ")
-                throw ValidationError("--map takes FIELD=COLUMN with FIELD one of \(names); got '\(rename)'")
+                throw ValidationError(
+                    "--map takes FIELD=COLUMN with FIELD one of \(names); got '\(rename)'")
             }
             configuration.renames[field] = parts[1]
         }
         if let columns {
-            let names = columns.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let names = columns.split(separator: ",", omittingEmptySubsequences: false).map(
+                String.init)
             do {
                 configuration.columnLayout = try ColumnLayout(
-                    columnNames: names, delimiter: configuration.delimiter ?? 0x2C, renames: configuration.renames)
+                    columnNames: names, delimiter: configuration.delimiter ?? 0x2C,
+                    renames: configuration.renames)
             } catch {
                 throw ValidationError("--columns: \(error)")
             }
         }
         if let timezone {
             guard let offset = Self.offsetSeconds(timezone) else {
-                throw ValidationError("--timezone takes an offset such as +08:00, -0530 or Z, not '\(timezone)'")
+                throw ValidationError(
+                    "--timezone takes an offset such as +08:00, -0530 or Z, not '\(timezone)'")
             }
             configuration.timestamps = TimestampParser(naiveOffsetSeconds: offset)
         }
-        guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
+        guard maxLineBytes >= 64 else {
+            throw ValidationError("--max-line-bytes must be at least 64")
+        }
         configuration.maxLineBytes = maxLineBytes
         configuration.collectsRejects = rejects != nil
         configuration.isStrict = strict
@@ -95,7 +129,9 @@ struct InputOptions: ParsableArguments {
         let scalars = Array(text.utf8)
         guard let sign = scalars.first, sign == 0x2B || sign == 0x2D else { return nil }
         let digits = scalars.dropFirst().filter { $0 != 0x3A }
-        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
+        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 &- 0x30 < 10 }) else {
+            return nil
+        }
         let values = digits.map { Int($0 - 0x30) }
         let hours = values[0] * 10 + values[1]
         let minutes = values.count == 4 ? values[2] * 10 + values[3] : 0

@@ -12,7 +12,8 @@ final class OutputFile {
         var description: String {
             switch self {
             case .closed: return "output closed"
-            case .failed(let path, let code): return "cannot write \(path): \(String(cString: strerror(code)))"
+            case .failed(let path, let code):
+                return "cannot write \(path): \(String(cString: strerror(code)))"
             }
         }
     }

@@ -16,7 +16,9 @@ struct RunLoop {
         }
         let rejectsFile: OutputFile?
         do {
-            rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in try OutputFile(creating: path) }
+            rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in
+                try OutputFile(creating: path)
+            }
         } catch {
             printError("\(error)")
             return .ioError
@@ -46,19 +48,23 @@ struct RunLoop {
                     inputName = name
                     pipeline.beginInput(named: name)
                 case .data(let buffer, let count):
-                    try pipeline.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
+                    try pipeline.feed(
+                        UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
                     reader.recycle(buffer)
                 case .end(let bytesIn, let format):
-                    try pipeline.finishInput(bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
+                    try pipeline.finishInput(
+                        bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
                 case .corrupt(let error, let bytesIn, let format):
-                    try pipeline.finishInput(bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
+                    try pipeline.finishInput(
+                        bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
                     try drain()
                     printError("\(inputName): \(error)")
                     status = .dataError
                     break reading
                 case .unreadable(let name, let reason):
                     if name == inputName, pipeline.statistics.inputs.last?.name == name {
-                        try pipeline.finishInput(bytesIn: 0, format: nil, isCutShort: true, into: &output)
+                        try pipeline.finishInput(
+                            bytesIn: 0, format: nil, isCutShort: true, into: &output)
                     }
                     try drain()
                     printError("cannot read \(name): \(reason)")
@@ -101,7 +107,8 @@ struct RunLoop {
             printError(
                 "rejected \(statistics.rejected) of \(statistics.dataLines) data lines "
                     + "(\(formatDecimal(statistics.rejectRatio * 100, fractionDigits: 2)) %), "
-                    + "more than --max-reject-ratio \(formatDecimal(options.maxRejectRatio, fractionDigits: 4))")
+                    + "more than --max-reject-ratio \(formatDecimal(options.maxRejectRatio, fractionDigits: 4))"
+            )
             status = .dataError
         }
         return status

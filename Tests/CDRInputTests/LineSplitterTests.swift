@@ -11,9 +11,13 @@ struct LineSplitterTests {
             var content = raw
             if content.last == 0x0D { content.removeLast() }
             if content.count > maxLineBytes {
-                return SplitLine(number: index + 1, bytes: Array(content.prefix(LineSplitter.retainedOverlongBytes)), length: content.count, isOverlong: true)
+                return SplitLine(
+                    number: index + 1,
+                    bytes: Array(content.prefix(LineSplitter.retainedOverlongBytes)),
+                    length: content.count, isOverlong: true)
             }
-            return SplitLine(number: index + 1, bytes: content, length: content.count, isOverlong: false)
+            return SplitLine(
+                number: index + 1, bytes: content, length: content.count, isOverlong: false)
         }
     }
 
@@ -22,16 +26,23 @@ struct LineSplitterTests {
         var bytes: [UInt8]
         var length: Int
         var isOverlong: Bool
-        var description: String { "\(number):\(isOverlong ? "overlong " : "")\(length):\(String(decoding: bytes.prefix(40), as: UTF8.self))" }
+        var description: String {
+            "\(number):\(isOverlong ? "overlong " : "")\(length):\(String(decoding: bytes.prefix(40), as: UTF8.self))"
+        }
     }
 
     static func split(_ input: [UInt8], chunkSize: Int, maxLineBytes: Int) -> [SplitLine] {
         var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         var lines: [SplitLine] = []
         let collect = { (line: LineSplitter.Line) in
-            lines.append(SplitLine(number: line.number, bytes: Array(line.bytes), length: line.length, isOverlong: line.isOverlong))
+            lines.append(
+                SplitLine(
+                    number: line.number, bytes: Array(line.bytes), length: line.length,
+                    isOverlong: line.isOverlong))
         }
-        for chunk in chunks(input, size: chunkSize) { chunk.withUnsafeBytes { splitter.feed($0, collect) } }
+        for chunk in chunks(input, size: chunkSize) {
+            chunk.withUnsafeBytes { splitter.feed($0, collect) }
+        }
         splitter.finish(collect)
         return lines
     }
@@ -62,8 +73,9 @@ struct LineSplitterTests {
     func matchesWholeInputOracleAtEveryChunkSize(input: Input, chunkSize: Int) {
         let bytes = Array(input.text.utf8)
         for maxLineBytes in [100, 64 * 1024] {
-            #expect(Self.split(bytes, chunkSize: chunkSize, maxLineBytes: maxLineBytes)
-                == Self.oracle(bytes, maxLineBytes: maxLineBytes))
+            #expect(
+                Self.split(bytes, chunkSize: chunkSize, maxLineBytes: maxLineBytes)
+                    == Self.oracle(bytes, maxLineBytes: maxLineBytes))
         }
     }
 

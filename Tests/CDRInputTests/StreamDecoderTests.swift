@@ -5,13 +5,17 @@ import Testing
 
 struct StreamDecoderTests {
     /// Decodes `input` fed in chunks of `chunkSize`, through an output buffer of `outputSize`.
-    static func decode(_ input: [UInt8], chunkSize: Int, outputSize: Int = 4096) throws -> (bytes: [UInt8], format: CompressionFormat?) {
+    static func decode(_ input: [UInt8], chunkSize: Int, outputSize: Int = 4096) throws -> (
+        bytes: [UInt8], format: CompressionFormat?
+    ) {
         let decoder = StreamDecoder()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: outputSize, alignment: 1)
         defer { buffer.deallocate() }
         var output: [UInt8] = []
         for chunk in chunks(input, size: chunkSize) {
-            try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) } }
+            try chunk.withUnsafeBytes {
+                try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) }
+            }
         }
         try decoder.finish(using: buffer) { output.append(contentsOf: $0) }
         #expect(decoder.bytesIn == input.count)
@@ -24,7 +28,9 @@ struct StreamDecoderTests {
         return Array((0..<30_000).map { "line \($0),\(random.next() % 1_000_000)\n" }.joined().utf8)
     }()
 
-    enum Container: CaseIterable { case plain, zstd, zstdManyFrames, zstdWithSkippable, gzip, gzipManyMembers }
+    enum Container: CaseIterable {
+        case plain, zstd, zstdManyFrames, zstdWithSkippable, gzip, gzipManyMembers
+    }
 
     static func encode(_ bytes: [UInt8], as container: Container) -> [UInt8] {
         switch container {
@@ -32,8 +38,10 @@ struct StreamDecoderTests {
         case .zstd: return Compression.zstd(bytes)
         case .zstdManyFrames: return Compression.zstd(bytes, frames: 5)
         case .zstdWithSkippable:
-            return Compression.zstdSkippableFrame(payload: Array("metadata".utf8)) + Compression.zstd(bytes, frames: 2)
-                + Compression.zstdSkippableFrame(payload: []) + Compression.zstd(Array("tail\n".utf8))
+            return Compression.zstdSkippableFrame(payload: Array("metadata".utf8))
+                + Compression.zstd(bytes, frames: 2)
+                + Compression.zstdSkippableFrame(payload: [])
+                + Compression.zstd(Array("tail\n".utf8))
         case .gzip: return Compression.gzip(bytes)
         case .gzipManyMembers: return Compression.gzip(bytes, members: 4)
         }
@@ -42,7 +50,8 @@ struct StreamDecoderTests {
     @Test(arguments: Container.allCases, streamingChunkSizes)
     func decodesEveryContainerAtEveryChunkSize(container: Container, chunkSize: Int) throws {
         let encoded = Self.encode(Self.text, as: container)
-        let expected = container == .zstdWithSkippable ? Self.text + Array("tail\n".utf8) : Self.text
+        let expected =
+            container == .zstdWithSkippable ? Self.text + Array("tail\n".utf8) : Self.text
         let decoded = try Self.decode(encoded, chunkSize: chunkSize)
         #expect(decoded.bytes == expected)
     }
@@ -50,7 +59,8 @@ struct StreamDecoderTests {
     @Test(arguments: [16, 17, 4096, 1 << 20])
     func decodesWhateverTheOutputBufferSize(outputSize: Int) throws {
         for container in Container.allCases {
-            let decoded = try Self.decode(Self.encode(Self.text, as: container), chunkSize: 1000, outputSize: outputSize)
+            let decoded = try Self.decode(
+                Self.encode(Self.text, as: container), chunkSize: 1000, outputSize: outputSize)
             #expect(decoded.bytes.count >= Self.text.count)
         }
     }
@@ -58,9 +68,14 @@ struct StreamDecoderTests {
     @Test(arguments: ["block-128k", "empty-block", "rle-first-block"], [1, 7, 4096, 1 << 20])
     func decodesZstdGoldenFilesToTheirPublishedDigests(name: String, chunkSize: Int) throws {
         let folder = TestPaths.shared.appendingPathComponent("testdata/zstd-golden")
-        let sums = String(decoding: try TestPaths.read(folder.appendingPathComponent("SHA256SUMS.decoded")), as: UTF8.self)
-        let expected = try #require(sums.split(separator: "\n").first { $0.hasSuffix(" \(name)") }?.split(separator: " ").first)
-        let decoded = try Self.decode(try TestPaths.read(folder.appendingPathComponent("\(name).zst")), chunkSize: chunkSize)
+        let sums = String(
+            decoding: try TestPaths.read(folder.appendingPathComponent("SHA256SUMS.decoded")),
+            as: UTF8.self)
+        let expected = try #require(
+            sums.split(separator: "\n").first { $0.hasSuffix(" \(name)") }?.split(separator: " ")
+                .first)
+        let decoded = try Self.decode(
+            try TestPaths.read(folder.appendingPathComponent("\(name).zst")), chunkSize: chunkSize)
         #expect(decoded.format == .zstd)
         #expect(SHA256.hexDigest(decoded.bytes) == String(expected))
     }
@@ -93,7 +108,8 @@ struct StreamDecoderTests {
     }
 
     @Test(arguments: [Container.zstd, .gzip], [1, 4096])
-    func reportsTruncationAfterDeliveringWhatCameBefore(container: Container, chunkSize: Int) throws {
+    func reportsTruncationAfterDeliveringWhatCameBefore(container: Container, chunkSize: Int) throws
+    {
         // The text spans several 128 KiB zstd blocks, so whole blocks precede the cut.
         let encoded = Self.encode(Self.text, as: container)
         let cut = Array(encoded.prefix(encoded.count * 2 / 3))
@@ -102,7 +118,9 @@ struct StreamDecoderTests {
         defer { buffer.deallocate() }
         var output: [UInt8] = []
         for chunk in chunks(cut, size: chunkSize) {
-            try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) } }
+            try chunk.withUnsafeBytes {
+                try decoder.feed($0, using: buffer) { output.append(contentsOf: $0) }
+            }
         }
         let format: CompressionFormat = container == .zstd ? .zstd : .gzip
         #expect(throws: InputError.truncated(format: format, offset: cut.count)) {

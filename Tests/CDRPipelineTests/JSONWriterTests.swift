@@ -3,8 +3,10 @@ import Testing
 
 struct JSONWriterTests {
     @Test(arguments: [
-        (0.0, 3, "0"), (1.5, 3, "1.5"), (0.97, 6, "0.97"), (2.0 / 3.0, 3, "0.667"), (-0.25, 2, "-0.25"),
-        (12.0, 2, "12"), (0.0004, 3, "0"), (-0.0004, 3, "0"), (1234567.891, 1, "1234567.9"), (0.05, 4, "0.05"),
+        (0.0, 3, "0"), (1.5, 3, "1.5"), (0.97, 6, "0.97"), (2.0 / 3.0, 3, "0.667"),
+        (-0.25, 2, "-0.25"),
+        (12.0, 2, "12"), (0.0004, 3, "0"), (-0.0004, 3, "0"), (1234567.891, 1, "1234567.9"),
+        (0.05, 4, "0.05"),
     ])
     func formatsDecimalsTheSameEverywhere(value: Double, digits: Int, expected: String) {
         #expect(formatDecimal(value, fractionDigits: digits) == expected)
@@ -18,6 +20,8 @@ struct JSONWriterTests {
         json.key("ok"); json.bool(true)
         json.endObject()
         json.newline()
-        #expect(String(decoding: json.bytes, as: UTF8.self) == "{\"text\":\"a\\\"b\\\\c\\n\\u0001é\",\"list\":[1,-2,null],\"ok\":true}\n")
+        #expect(
+            String(decoding: json.bytes, as: UTF8.self)
+                == "{\"text\":\"a\\\"b\\\\c\\n\\u0001é\",\"list\":[1,-2,null],\"ok\":true}\n")
     }
 }

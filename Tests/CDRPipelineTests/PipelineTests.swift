@@ -8,7 +8,8 @@ import Testing
 struct PipelineTests {
     /// Runs inputs through decoder and pipeline, as the executable does, feeding `chunkSize` bytes at a time.
     static func run(
-        _ inputs: [(name: String, bytes: [UInt8])], configuration: PipelineConfiguration = PipelineConfiguration(),
+        _ inputs: [(name: String, bytes: [UInt8])],
+        configuration: PipelineConfiguration = PipelineConfiguration(),
         chunkSize: Int = 64 * 1024
     ) throws -> (statistics: RunStatistics, output: PipelineOutput) {
         var pipeline = Pipeline(configuration: configuration)
@@ -21,21 +22,31 @@ struct PipelineTests {
             var isCutShort = false
             do {
                 for chunk in chunks(input.bytes, size: chunkSize) {
-                    try chunk.withUnsafeBytes { try decoder.feed($0, using: buffer) { try pipeline.feed($0, into: &output) } }
+                    try chunk.withUnsafeBytes {
+                        try decoder.feed($0, using: buffer) { try pipeline.feed($0, into: &output) }
+                    }
                 }
                 try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
             } catch is InputError {
                 isCutShort = true
             }
-            try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort, into: &output)
+            try pipeline.finishInput(
+                bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort,
+                into: &output)
         }
         return (pipeline.statistics, output)
     }
 
-    static func rejectLines(_ output: PipelineOutput) throws -> [(line: Int, reason: String, text: String)] {
+    static func rejectLines(_ output: PipelineOutput) throws -> [(
+        line: Int, reason: String, text: String
+    )] {
         try String(decoding: output.rejects, as: UTF8.self).split(separator: "\n").map { line in
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            return (try #require(object["line"] as? Int), try #require(object["reason"] as? String), try #require(object["text"] as? String))
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (
+                try #require(object["line"] as? Int), try #require(object["reason"] as? String),
+                try #require(object["text"] as? String)
+            )
         }
     }
 
@@ -45,22 +56,33 @@ struct PipelineTests {
         options.records = 20_000
         options.badLines = 300
         options.seed = 42
-        options.columns = ["cell", "operator", "duration_s", "peer", "imsi", "record_type", "imei", "event_time", "switch_id", "msisdn"]
+        options.columns = [
+            "cell", "operator", "duration_s", "peer", "imsi", "record_type", "imei", "event_time",
+            "switch_id", "msisdn",
+        ]
         options.timeForm = timeForm
         options.lineEnding = "\r\n"
         let dump = SyntheticDump(options)
         var configuration = PipelineConfiguration()
         configuration.collectsRejects = true
-        let (statistics, output) = try Self.run([("day.csv.zst", Compression.zstd(dump.bytes, frames: 3))], configuration: configuration)
+        let (statistics, output) = try Self.run(
+            [("day.csv.zst", Compression.zstd(dump.bytes, frames: 3))], configuration: configuration
+        )
 
         let rejects = try Self.rejectLines(output)
-        #expect(Dictionary(uniqueKeysWithValues: rejects.map { ($0.line, $0.reason) }) == dump.badLines.mapValues(\.rawValue))
+        #expect(
+            Dictionary(uniqueKeysWithValues: rejects.map { ($0.line, $0.reason) })
+                == dump.badLines.mapValues(\.rawValue))
         #expect(statistics.rejected == 300)
         #expect(statistics.records == dump.goodRecords)
         #expect(statistics.lines == 20_301)
-        #expect(statistics.firstEventTime == dump.eventTimes.min() && statistics.lastEventTime == dump.eventTimes.max())
+        #expect(
+            statistics.firstEventTime == dump.eventTimes.min()
+                && statistics.lastEventTime == dump.eventTimes.max())
         for type in RecordType.allCases {
-            #expect(statistics.recordsByType[Int(type.rawValue)] == dump.recordsByType[type, default: 0])
+            #expect(
+                statistics.recordsByType[Int(type.rawValue)] == dump.recordsByType[type, default: 0]
+            )
         }
         for (reason, count) in zip(RejectReason.allCases, statistics.rejectedByReason) {
             #expect(count == dump.badLines.values.filter { $0 == reason }.count)
@@ -75,7 +97,10 @@ struct PipelineTests {
         let dump = SyntheticDump(options)
         var configuration = PipelineConfiguration()
         configuration.collectsRejects = true
-        let runs = try [dump.bytes, Compression.zstd(dump.bytes, frames: 2), Compression.gzip(dump.bytes, members: 3)].map {
+        let runs = try [
+            dump.bytes, Compression.zstd(dump.bytes, frames: 2),
+            Compression.gzip(dump.bytes, members: 3),
+        ].map {
             try Self.run([("dump", $0)], configuration: configuration, chunkSize: 777)
         }
         for run in runs.dropFirst() {
@@ -87,16 +112,22 @@ struct PipelineTests {
     }
 
     @Test func readsEachInputByItsOwnHeaderAndSkipsRepeatedHeaders() throws {
-        let first = "event_time,record_type,imsi,cell\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
-        let second = "# exported by switch 2\ncell;imsi;record_type;event_time\nc2;460001234567891;MTC;2026-11-20T00:00:01Z\n"
-        let concatenated = first + "event_time,record_type,imsi,cell\n2026-11-20T00:00:02Z,SMS_MO,460001234567892,c3\n"
+        let first =
+            "event_time,record_type,imsi,cell\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+        let second =
+            "# exported by switch 2\ncell;imsi;record_type;event_time\nc2;460001234567891;MTC;2026-11-20T00:00:01Z\n"
+        let concatenated =
+            first
+            + "event_time,record_type,imsi,cell\n2026-11-20T00:00:02Z,SMS_MO,460001234567892,c3\n"
             + "cell,imsi,record_type,event_time\nc4,460001234567893,DATA,2026-11-20T00:00:03Z\n"
         let (statistics, output) = try Self.run([
-            ("a.csv", Array(first.utf8)), ("b.csv", Array(second.utf8)), ("c.csv", Array(concatenated.utf8)),
+            ("a.csv", Array(first.utf8)), ("b.csv", Array(second.utf8)),
+            ("c.csv", Array(concatenated.utf8)),
         ])
         #expect(statistics.records == 5)
         #expect(statistics.rejected == 0, "\(output.diagnostics)")
-        #expect(statistics.headers == 4 && statistics.repeatedHeaders == 1 && statistics.comments == 1)
+        #expect(
+            statistics.headers == 4 && statistics.repeatedHeaders == 1 && statistics.comments == 1)
         #expect(statistics.inputs.map(\.lines) == [2, 3, 6])
     }
 
@@ -108,7 +139,8 @@ struct PipelineTests {
 
     @Test func readsHeaderlessInputWithGivenColumns() throws {
         var configuration = PipelineConfiguration()
-        configuration.columnLayout = try ColumnLayout(columnNames: ["imsi", "event_time", "record_type", "cell"], delimiter: 0x7C)
+        configuration.columnLayout = try ColumnLayout(
+            columnNames: ["imsi", "event_time", "record_type", "cell"], delimiter: 0x7C)
         let text = "460001234567890|20261120000000|MOC|c1\n460001234567891|20261120000001|MTC|c1"
         let (statistics, _) = try Self.run([("-", Array(text.utf8))], configuration: configuration)
         #expect(statistics.records == 2 && statistics.headers == 0)
@@ -119,8 +151,10 @@ struct PipelineTests {
         configuration.collectsRejects = true
         configuration.maxLineBytes = 2000
         let long = "2026-11-20T00:00:00Z,MOC,460001234567890," + String(repeating: "é", count: 700)
-        let text = "event_time,record_type,imsi,cell\n\(long)\n\(String(repeating: "x", count: 5000))\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
-        let (statistics, output) = try Self.run([("f", Array(text.utf8))], configuration: configuration, chunkSize: 100)
+        let text =
+            "event_time,record_type,imsi,cell\n\(long)\n\(String(repeating: "x", count: 5000))\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+        let (statistics, output) = try Self.run(
+            [("f", Array(text.utf8))], configuration: configuration, chunkSize: 100)
         let rejects = try Self.rejectLines(output)
         #expect(rejects.map(\.line) == [2, 3])
         #expect(rejects.map(\.reason) == ["bad_cell", "line_too_long"])
@@ -136,9 +170,13 @@ struct PipelineTests {
         let compressed = Compression.zstd(dump.bytes)
         var configuration = PipelineConfiguration()
         configuration.collectsRejects = true
-        let (statistics, output) = try Self.run([("t.zst", Array(compressed.prefix(compressed.count / 2)))], configuration: configuration)
+        let (statistics, output) = try Self.run(
+            [("t.zst", Array(compressed.prefix(compressed.count / 2)))],
+            configuration: configuration)
         #expect(statistics.records > 0 && statistics.records < dump.goodRecords)
-        #expect(statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: .truncatedInput) ?? 0] == 1)
+        #expect(
+            statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: .truncatedInput) ?? 0]
+                == 1)
         #expect(try Self.rejectLines(output).map(\.reason) == ["truncated_input"])
     }
 

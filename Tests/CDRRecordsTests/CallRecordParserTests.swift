@@ -3,30 +3,88 @@ import Testing
 
 struct CallRecordParserTests {
     static let header = "event_time,record_type,imsi,imei,msisdn,peer,duration_s,cell"
-    static let good = "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345"
+    static let good =
+        "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345"
 
     /// One row per rejected line: the line and the reason it must be rejected for.
     static let rejectedLines: [(String, RejectReason)] = [
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37", .fieldCount),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37",
+            .fieldCount
+        ),
         (good + ",extra", .fieldCount),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,\"86753,8613800138000,8613912345678,37,460-00-4521-12345", .badQuoting),
-        ("2026-11-20T01:02:03Z,MOC,\"4600\"x,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badQuoting),
-        (",MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .missingField),
-        ("2026-11-20T01:02:03Z,,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .missingField),
-        ("2026-11-20T01:02:03Z,MOC,,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .missingField),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,", .missingField),
-        ("2026-11-20T25:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badTime),
-        ("yesterday,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badTime),
-        ("2026-11-20T01:02:03Z,MOC,46000123456789X,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badIMSI),
-        ("2026-11-20T01:02:03Z,MOC,46000,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badIMSI),
-        ("2026-11-20T01:02:03Z,MOC,4600012345678901,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345", .badIMSI),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,8675300123,8613800138000,8613912345678,37,460-00-4521-12345", .badIMEI),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,86753001234567A,8613800138000,8613912345678,37,460-00-4521-12345", .badIMEI),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,86138-0013,8613912345678,37,460-00-4521-12345", .badMSISDN),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000," + String(repeating: "A", count: 33) + ",37,460-00-4521-12345", .badPeer),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,-1,460-00-4521-12345", .badDuration),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,3.x,460-00-4521-12345", .badDuration),
-        ("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37," + String(repeating: "c", count: 129), .badCell),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,\"86753,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badQuoting
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,\"4600\"x,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badQuoting
+        ),
+        (
+            ",MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .missingField
+        ),
+        (
+            "2026-11-20T01:02:03Z,,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .missingField
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .missingField
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,",
+            .missingField
+        ),
+        (
+            "2026-11-20T25:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badTime
+        ),
+        (
+            "yesterday,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badTime
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,46000123456789X,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badIMSI
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,46000,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badIMSI
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,4600012345678901,867530012345678,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badIMSI
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,8675300123,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badIMEI
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,86753001234567A,8613800138000,8613912345678,37,460-00-4521-12345",
+            .badIMEI
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,86138-0013,8613912345678,37,460-00-4521-12345",
+            .badMSISDN
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,"
+                + String(repeating: "A", count: 33) + ",37,460-00-4521-12345", .badPeer
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,-1,460-00-4521-12345",
+            .badDuration
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,3.x,460-00-4521-12345",
+            .badDuration
+        ),
+        (
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,8613800138000,8613912345678,37,"
+                + String(repeating: "c", count: 129), .badCell
+        ),
     ]
 
     @Test(arguments: rejectedLines)
@@ -65,9 +123,18 @@ struct CallRecordParserTests {
     static let acceptedVariants: [(String, String)] = [
         ("optional fields empty", "2026-11-20T01:02:03Z,MTC,460001234567890,,,,,460-00-4521-12345"),
         ("lower-case type", "2026-11-20T01:02:03Z,moc,460001234567890,,,,,460-00-4521-12345"),
-        ("quoted fields", "\"2026-11-20T01:02:03Z\",\"MOC\",\"460001234567890\",\"\",\"\",\"\",\"\",\"460-00,4521\""),
-        ("spaces around fields", " 2026-11-20T01:02:03Z , MOC ,460001234567890 ,,,,,460-00-4521-12345"),
-        ("plus on numbers", "2026-11-20T01:02:03Z,MOC,460001234567890,,+8613800138000,+8613912345678,0,c1"),
+        (
+            "quoted fields",
+            "\"2026-11-20T01:02:03Z\",\"MOC\",\"460001234567890\",\"\",\"\",\"\",\"\",\"460-00,4521\""
+        ),
+        (
+            "spaces around fields",
+            " 2026-11-20T01:02:03Z , MOC ,460001234567890 ,,,,,460-00-4521-12345"
+        ),
+        (
+            "plus on numbers",
+            "2026-11-20T01:02:03Z,MOC,460001234567890,,+8613800138000,+8613912345678,0,c1"
+        ),
         ("IMEISV", "2026-11-20T01:02:03Z,MOC,460001234567890,8675300123456701,,,,c1"),
         ("all-zero IMEI", "2026-11-20T01:02:03Z,MOC,460001234567890,000000000000000,,,,c1"),
         ("zero IMEI", "2026-11-20T01:02:03Z,MOC,460001234567890,0,,,,c1"),
@@ -85,8 +152,10 @@ struct CallRecordParserTests {
     @Test func keepsIMEIAndIMEISVOfOneHandsetEqual() throws {
         var withCheckDigit = CallRecord.placeholder
         var withVersion = CallRecord.placeholder
-        _ = try parse("2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,,,,c1", into: &withCheckDigit)
-        _ = try parse("2026-11-20T01:02:03Z,MOC,460001234567890,8675300123456701,,,,c1", into: &withVersion)
+        _ = try parse(
+            "2026-11-20T01:02:03Z,MOC,460001234567890,867530012345678,,,,c1", into: &withCheckDigit)
+        _ = try parse(
+            "2026-11-20T01:02:03Z,MOC,460001234567890,8675300123456701,,,,c1", into: &withVersion)
         #expect(withCheckDigit.imei == withVersion.imei)
         #expect(withCheckDigit.imei?.tac == 86_753_001 && withCheckDigit.imei?.serial == 234_567)
     }
@@ -103,11 +172,14 @@ struct CallRecordParserTests {
         let parser = CallRecordParser(layout: layout)
         let cells = CellInterner()
         var record = CallRecord.placeholder
-        let outcome = Array("c-9;acme;12;460001234567890;SMS_MO;20261120010203;+8".utf8).withUnsafeBytes {
-            parser.parse($0, cells: cells, into: &record)
-        }
+        let outcome = Array("c-9;acme;12;460001234567890;SMS_MO;20261120010203;+8".utf8)
+            .withUnsafeBytes {
+                parser.parse($0, cells: cells, into: &record)
+            }
         #expect(outcome == .record)
-        #expect(record.type == .smsMO && record.durationSeconds == 12 && cells.name(of: record.cell) == "c-9")
+        #expect(
+            record.type == .smsMO && record.durationSeconds == 12
+                && cells.name(of: record.cell) == "c-9")
     }
 
     @Test func readsRenamedColumns() throws {
@@ -118,7 +190,10 @@ struct CallRecordParserTests {
     }
 
     @Test func refusesAHeaderWithoutRequiredColumns() {
-        #expect(throws: HeaderError.missingColumns(["imsi", "cell"], found: ["event_time", "record_type", "peer"])) {
+        #expect(
+            throws: HeaderError.missingColumns(
+                ["imsi", "cell"], found: ["event_time", "record_type", "peer"])
+        ) {
             try ColumnLayout(header: "event_time,record_type,peer", delimiter: nil)
         }
         #expect(throws: HeaderError.duplicateColumn("imsi")) {
@@ -131,7 +206,9 @@ struct CallRecordParserTests {
         return try parse(line, into: &record)
     }
 
-    private func parse(_ line: String, cells: CellInterner = CellInterner(), into record: inout CallRecord) throws -> CallRecordParser.Outcome {
+    private func parse(
+        _ line: String, cells: CellInterner = CellInterner(), into record: inout CallRecord
+    ) throws -> CallRecordParser.Outcome {
         let layout = try ColumnLayout(header: Self.header, delimiter: nil)
         let parser = CallRecordParser(layout: layout)
         return Array(line.utf8).withUnsafeBytes { parser.parse($0, cells: cells, into: &record) }

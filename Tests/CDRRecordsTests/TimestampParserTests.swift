@@ -2,7 +2,7 @@ import CDRRecords
 import Testing
 
 struct TimestampParserTests {
-    /// 2026-11-20T01:02:03Z
+    /// The instant 2026-11-20T01:02:03Z.
     static let reference: Int64 = 1_795_136_523_000
 
     static let accepted: [(String, Int64)] = [
@@ -36,11 +36,15 @@ struct TimestampParserTests {
     }
 
     static let rejected = [
-        "", "x", "2026-11-20", "2026-13-20T01:02:03Z", "2026-11-31T01:02:03Z", "2025-02-29T00:00:00Z",
-        "2026-11-20T24:00:00Z", "2026-11-20T01:60:00Z", "2026-11-20T01:02:03Q", "2026-11-20T01:02:03+8",
-        "2026-11-20T01:02:03+08:0", "2026-11-20T01:02:03.Z", "2026-11-20X01:02:03Z", "2026/11/20 01:02:03",
+        "", "x", "2026-11-20", "2026-13-20T01:02:03Z", "2026-11-31T01:02:03Z",
+        "2025-02-29T00:00:00Z",
+        "2026-11-20T24:00:00Z", "2026-11-20T01:60:00Z", "2026-11-20T01:02:03Q",
+        "2026-11-20T01:02:03+8",
+        "2026-11-20T01:02:03+08:0", "2026-11-20T01:02:03.Z", "2026-11-20X01:02:03Z",
+        "2026/11/20 01:02:03",
         "2026-11-20T01:02:03Z ", "202611200102", "123456789012345", "1795136523.", "1795136523.x",
-        "-1795136523", "1795136523,5", "0", "1989-12-31T23:59:59Z", "2200-01-01T00:00:00Z", "99999999999",
+        "-1795136523", "1795136523,5", "0", "1989-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
+        "99999999999",
     ]
 
     @Test(arguments: rejected)
@@ -50,14 +54,21 @@ struct TimestampParserTests {
 
     @Test func readsNaiveTimesInTheConfiguredZone() {
         let shanghai = TimestampParser(naiveOffsetSeconds: 8 * 3600)
-        #expect(parse("2026-11-20 09:02:03", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
-        #expect(parse("20261120090203", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+        #expect(
+            parse("2026-11-20 09:02:03", shanghai)
+                == EventTime(millisecondsSinceEpoch: Self.reference))
+        #expect(
+            parse("20261120090203", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
         // An explicit zone and epoch numbers ignore the naive offset.
-        #expect(parse("2026-11-20T01:02:03Z", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
+        #expect(
+            parse("2026-11-20T01:02:03Z", shanghai)
+                == EventTime(millisecondsSinceEpoch: Self.reference))
         #expect(parse("1795136523", shanghai) == EventTime(millisecondsSinceEpoch: Self.reference))
     }
 
-    @Test(arguments: [Int64(0), 1, 951_782_400_000, 1_795_136_523_250, -86_400_001, 4_102_444_800_000])
+    @Test(arguments: [
+        Int64(0), 1, 951_782_400_000, 1_795_136_523_250, -86_400_001, 4_102_444_800_000,
+    ])
     func formatsAndReadsBackTheSameInstant(milliseconds: Int64) {
         let time = EventTime(millisecondsSinceEpoch: milliseconds)
         let reread = TimestampParser().parse(Array(time.description.utf8))
@@ -69,12 +80,16 @@ struct TimestampParserTests {
     }
 
     @Test func printsISO8601WithMillisecondsOnlyWhenPresent() {
-        #expect(EventTime(millisecondsSinceEpoch: Self.reference).description == "2026-11-20T01:02:03Z")
-        #expect(EventTime(millisecondsSinceEpoch: Self.reference + 5).description == "2026-11-20T01:02:03.005Z")
+        #expect(
+            EventTime(millisecondsSinceEpoch: Self.reference).description == "2026-11-20T01:02:03Z")
+        #expect(
+            EventTime(millisecondsSinceEpoch: Self.reference + 5).description
+                == "2026-11-20T01:02:03.005Z")
         #expect(EventTime(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
     }
 
-    private func parse(_ text: String, _ parser: TimestampParser = TimestampParser()) -> EventTime? {
+    private func parse(_ text: String, _ parser: TimestampParser = TimestampParser()) -> EventTime?
+    {
         parser.parse(Array(text.utf8))
     }
 }

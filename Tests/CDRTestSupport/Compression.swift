@@ -24,7 +24,8 @@ public enum Compression {
     public static func zstdSkippableFrame(payload: [UInt8]) -> [UInt8] {
         var frame: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
         let size = UInt32(payload.count)
-        frame.append(contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: size >> (8 * UInt32($0))) })
+        frame.append(
+            contentsOf: (0..<4).map { UInt8(truncatingIfNeeded: size >> (8 * UInt32($0))) })
         return frame + payload
     }
 
@@ -34,10 +35,12 @@ public enum Compression {
         for piece in pieces(bytes, count: members) {
             var stream = z_stream()
             // 15 + 16: gzip framing; 8: default memory level.
-            let status = deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            let status = deflateInit2_(
+                &stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
                 ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
             precondition(status == Z_OK, "deflateInit2 failed")
-            var member = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(piece.count))) + 64)
+            var member = [UInt8](
+                repeating: 0, count: Int(deflateBound(&stream, UInt(piece.count))) + 64)
             var input = piece
             let produced = input.withUnsafeMutableBytes { source in
                 member.withUnsafeMutableBytes { target in

@@ -1,5 +1,5 @@
-import Foundation
 import CDRRecords
+import Foundation
 
 /// A generated CDR dump whose every deliberately broken line is known by number and reason.
 ///
@@ -8,7 +8,8 @@ import CDRRecords
 public struct SyntheticDump {
     /// How `event_time` is written.
     public enum TimeForm: CaseIterable, Sendable {
-        case isoUTC, isoOffset, isoFraction, spaceSeparated, compact, epochSeconds, epochMilliseconds
+        case isoUTC, isoOffset, isoFraction, spaceSeparated, compact, epochSeconds,
+            epochMilliseconds
     }
 
     public struct Options {
@@ -16,7 +17,9 @@ public struct SyntheticDump {
         public var badLines = 0
         public var seed: UInt64 = 1
         /// Column names in file order; names outside the contract are extra columns.
-        public var columns = ["event_time", "record_type", "imsi", "imei", "msisdn", "peer", "duration_s", "cell"]
+        public var columns = [
+            "event_time", "record_type", "imsi", "imei", "msisdn", "peer", "duration_s", "cell",
+        ]
         public var timeForm = TimeForm.isoUTC
         public var lineEnding = "\n"
         public var startSeconds: Int64 = 1_795_132_800  // 2026-11-20T00:00:00Z
@@ -45,13 +48,18 @@ public struct SyntheticDump {
         var eventTimes: [EventTime] = []
         let total = options.records + options.badLines
         var badPositions = Set<Int>()
-        while badPositions.count < options.badLines { badPositions.insert(Int.random(in: 0..<total, using: &random)) }
+        while badPositions.count < options.badLines {
+            badPositions.insert(Int.random(in: 0..<total, using: &random))
+        }
         let breakable: [RejectReason] = [
-            .fieldCount, .missingField, .badTime, .badIMSI, .badIMEI, .badMSISDN, .badDuration, .badQuoting,
+            .fieldCount, .missingField, .badTime, .badIMSI, .badIMEI, .badMSISDN, .badDuration,
+            .badQuoting,
         ]
         for index in 0..<total {
             let lineNumber = index + 2
-            let milliseconds = (options.startSeconds + Int64(index) * 3) * 1000 + Int64.random(in: 0..<3, using: &random) * 250
+            let milliseconds =
+                (options.startSeconds + Int64(index) * 3) * 1000 + Int64.random(
+                    in: 0..<3, using: &random) * 250
             let type = RecordType.allCases.randomElement(using: &random) ?? .moc
             var fields: [String: String] = [
                 "event_time": Self.format(milliseconds, options.timeForm),
@@ -60,8 +68,10 @@ public struct SyntheticDump {
                 "imei": Bool.random(using: &random) ? "86753001" + Self.digits(7, &random) : "",
                 "msisdn": "86138" + Self.digits(8, &random),
                 "peer": type == .data ? "" : "86139" + Self.digits(8, &random),
-                "duration_s": type == .moc || type == .mtc ? String(Int.random(in: 0..<600, using: &random)) : "",
-                "cell": "460-00-\(Int.random(in: 4500..<4520, using: &random))-\(Int.random(in: 10000..<10100, using: &random))",
+                "duration_s": type == .moc || type == .mtc
+                    ? String(Int.random(in: 0..<600, using: &random)) : "",
+                "cell":
+                    "460-00-\(Int.random(in: 4500..<4520, using: &random))-\(Int.random(in: 10000..<10100, using: &random))",
             ]
             var reason: RejectReason?
             if badPositions.contains(index) {
@@ -78,7 +88,9 @@ public struct SyntheticDump {
                 default: break
                 }
             }
-            var values = options.columns.map { fields[$0] ?? "x\(Int.random(in: 0..<100, using: &random))" }
+            var values = options.columns.map {
+                fields[$0] ?? "x\(Int.random(in: 0..<100, using: &random))"
+            }
             if reason == .fieldCount { values.removeLast() }
             if reason == .badQuoting, let cellIndex = options.columns.firstIndex(of: "cell") {
                 // The broken quote must not be followed by a closing one on the same line.
@@ -90,8 +102,12 @@ public struct SyntheticDump {
                 badLines[lineNumber] = reason
             } else {
                 recordsByType[type, default: 0] += 1
-                let keepsFraction = options.timeForm == .isoFraction || options.timeForm == .epochMilliseconds
-                eventTimes.append(EventTime(millisecondsSinceEpoch: keepsFraction ? milliseconds : milliseconds / 1000 * 1000))
+                let keepsFraction =
+                    options.timeForm == .isoFraction || options.timeForm == .epochMilliseconds
+                eventTimes.append(
+                    EventTime(
+                        millisecondsSinceEpoch: keepsFraction
+                            ? milliseconds : milliseconds / 1000 * 1000))
             }
         }
         bytes = Array(text.utf8)
@@ -109,7 +125,9 @@ public struct SyntheticDump {
         case .isoUTC: return wholeUTC
         case .isoFraction: return utc
         case .isoOffset:
-            let shifted = EventTime(millisecondsSinceEpoch: milliseconds / 1000 * 1000 + 8 * 3_600_000).description
+            let shifted = EventTime(
+                millisecondsSinceEpoch: milliseconds / 1000 * 1000 + 8 * 3_600_000
+            ).description
             return String(shifted.dropLast()) + "+08:00"
         case .spaceSeparated: return bare.replacingOccurrences(of: "T", with: " ")
         case .compact: return bare.filter { $0.isNumber }

@@ -7,7 +7,8 @@ public enum TestPaths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `../shared` beside the repository: the read-only project material.
-    public static let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    public static let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent(
+        "shared")
 
     public static let fixtures = repositoryRoot.appendingPathComponent("Fixtures")
 
@@ -21,5 +22,7 @@ public let streamingChunkSizes = [1, 2, 3, 7, 64, 4096, 1 << 20]
 
 /// Splits `bytes` into chunks of `size` (the last may be shorter).
 public func chunks(_ bytes: [UInt8], size: Int) -> [[UInt8]] {
-    stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
+    stride(from: 0, to: bytes.count, by: size).map {
+        Array(bytes[$0..<min($0 + size, bytes.count)])
+    }
 }

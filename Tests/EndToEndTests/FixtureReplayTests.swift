@@ -3,8 +3,9 @@ import CDRTestSupport
 import Foundation
 import Testing
 
-/// Replays every fixture through the built binary and compares stdout, stderr and the exit
-/// status byte for byte. `RECORD_FIXTURES=1` rewrites the expected files and fails, so a run
+/// Replays every fixture through the built binary.
+///
+/// Compares stdout, stderr and the exit status byte for byte. `RECORD_FIXTURES=1` rewrites the expected files and fails, so a run
 /// in record mode can never pass.
 struct FixtureReplayTests {
     static let isRecording = ProcessInfo.processInfo.environment["RECORD_FIXTURES"] == "1"
@@ -16,15 +17,22 @@ struct FixtureReplayTests {
         if Self.isRecording {
             try record(stdout, fixture.file("expected.jsonl"))
             try record(result.stderr, fixture.file("expected.stderr"))
-            try record(result.status == 0 ? "" : "\(result.status)\n", fixture.file("expected.exit"))
-            Issue.record("recorded \(fixture.testDescription); run again without RECORD_FIXTURES to check it")
+            try record(
+                result.status == 0 ? "" : "\(result.status)\n", fixture.file("expected.exit"))
+            Issue.record(
+                "recorded \(fixture.testDescription); run again without RECORD_FIXTURES to check it"
+            )
             return
         }
         expectSameLines(stdout, fixture.expected("expected.jsonl"), "stdout")
         expectSameLines(result.stderr, fixture.expected("expected.stderr"), "stderr")
-        let expectedStatus = Int32(fixture.expected("expected.exit").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let expectedStatus =
+            Int32(fixture.expected("expected.exit").trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? 0
         #expect(result.status == expectedStatus)
-        if fixture.folder.path.contains("/errors/") { #expect(result.status != 0, "an errors/ fixture must fail") }
+        if fixture.folder.path.contains("/errors/") {
+            #expect(result.status != 0, "an errors/ fixture must fail")
+        }
     }
 
     @Test(arguments: Fixture.all("replay") + Fixture.all("errors"))

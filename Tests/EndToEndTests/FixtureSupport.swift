@@ -6,7 +6,9 @@ import Testing
 /// the binary must print and return (zstd cli-tests style).
 struct Fixture: CustomTestStringConvertible, Sendable {
     let folder: URL
-    var testDescription: String { folder.deletingLastPathComponent().lastPathComponent + "/" + folder.lastPathComponent }
+    var testDescription: String {
+        folder.deletingLastPathComponent().lastPathComponent + "/" + folder.lastPathComponent
+    }
 
     /// Every fixture folder under `Fixtures/<group>`, sorted.
     static func all(_ group: String) -> [Fixture] {
@@ -21,7 +23,9 @@ struct Fixture: CustomTestStringConvertible, Sendable {
 
     /// The compressed input when there is one (`.zst`, then `.gz`), else the plain CSV.
     var input: URL {
-        for name in ["input.csv.zst", "input.csv.gz", "input.csv"] where exists(name) { return file(name) }
+        for name in ["input.csv.zst", "input.csv.gz", "input.csv"] where exists(name) {
+            return file(name)
+        }
         return file("input.csv")
     }
 
@@ -46,15 +50,21 @@ struct CommandResult {
 enum CatPoolBinary {
     /// `CATPOOL_BIN`, or the `catpool` built beside this test bundle.
     static var url: URL {
-        if let path = ProcessInfo.processInfo.environment["CATPOOL_BIN"] { return URL(fileURLWithPath: path) }
+        if let path = ProcessInfo.processInfo.environment["CATPOOL_BIN"] {
+            return URL(fileURLWithPath: path)
+        }
         let bundle = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         return bundle.deletingLastPathComponent().appendingPathComponent("catpool")
     }
 
     /// Runs the binary with `arguments` and stdin from `input` (or `stdinBytes`), and waits.
+    ///
     /// Output goes through temporary files, so neither stream can fill a pipe and stall.
-    static func run(_ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = []) throws -> CommandResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("catpool-\(UUID().uuidString)")
+    static func run(_ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = []) throws
+        -> CommandResult
+    {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catpool-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let stdinURL = input ?? scratch.appendingPathComponent("stdin")
@@ -92,11 +102,15 @@ func maskingRunTime(_ text: String) -> String {
 }
 
 /// Compares `actual` with `expected` line by line and reports the first difference.
-func expectSameLines(_ actual: String, _ expected: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSameLines(
+    _ actual: String, _ expected: String, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard actual != expected else { return }
     let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
     let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-    let index = zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+    let index =
+        zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         ?? min(actualLines.count, expectedLines.count)
     let got = index < actualLines.count ? String(actualLines[index]) : "<end>"
     let want = index < expectedLines.count ? String(expectedLines[index]) : "<end>"

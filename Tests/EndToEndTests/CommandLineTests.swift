@@ -1,0 +1,145 @@
+import CDRTestSupport
+import Foundation
+import Testing
+
+/// The binary as a Unix citizen: exit statuses, files in order, rejects and statistics files.
+struct CommandLineTests {
+    static func messyDump() -> SyntheticDump {
+        var options = SyntheticDump.Options()
+        options.records = 30_000
+        options.badLines = 400
+        options.seed = 2026
+        options.columns = [
+            "imsi", "load_id", "event_time", "cell", "record_type", "peer", "duration_s", "imei",
+            "msisdn", "region",
+        ]
+        options.timeForm = .compact
+        options.lineEnding = "\r\n"
+        return SyntheticDump(options)
+    }
+
+    @Test func rejectsFileListsExactlyTheBrokenLinesAndStatsCountThem() throws {
+        let dump = Self.messyDump()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catpool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("day.csv.zst")
+        try Data(Compression.zstd(dump.bytes, frames: 4)).write(to: input)
+        let rejects = folder.appendingPathComponent("rejects.jsonl")
+        let stats = folder.appendingPathComponent("stats.json")
+        let result = try CatPoolBinary.run([
+            "check", "--rejects", rejects.path, "--stats", stats.path, input.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+
+        let lines = try String(contentsOf: rejects, encoding: .utf8).split(separator: "\n")
+        var reported: [Int: String] = [:]
+        for line in lines {
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["input"] as? String == input.path)
+            reported[try #require(object["line"] as? Int)] = object["reason"] as? String
+        }
+        #expect(reported == dump.badLines.mapValues(\.rawValue))
+
+        let statistics = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any])
+        #expect(statistics["rejected"] as? Int == 400)
+        #expect(statistics["records"] as? Int == dump.goodRecords)
+        #expect(statistics["lines"] as? Int == 30_401)
+        let byReason = try #require(statistics["rejected_by_reason"] as? [String: Int])
+        for (reason, count) in byReason {
+            #expect(
+                count == dump.badLines.values.filter { $0.rawValue == reason }.count, "\(reason)")
+        }
+        #expect(statistics["first_event_time"] as? String == dump.eventTimes.min()?.description)
+        #expect(statistics["bytes_decoded"] as? Int == dump.bytes.count)
+        // The summary line names the rejected count.
+        #expect(result.stderr.contains("400 rejected"))
+    }
+
+    @Test func readsFilesInOrderAsOneStream() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catpool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = folder.appendingPathComponent("00.csv.gz")
+        let second = folder.appendingPathComponent("01.csv")
+        try Data(
+            Compression.gzip(
+                Array(
+                    "event_time,record_type,imsi,cell\n2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+                        .utf8))
+        ).write(to: first)
+        try Data(
+            "cell,imsi,record_type,event_time\nc2,460001234567891,MTC,2026-11-20T01:00:00Z\nc2,x,MTC,2026-11-20T01:00:01Z\n"
+                .utf8
+        ).write(to: second)
+        let result = try CatPoolBinary.run([
+            "check", "-q", "--rejects", "-", "--stats", "-", "--max-reject-ratio", "1", first.path,
+            second.path,
+        ])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(
+            lines[0].contains("\"input\":\"\(second.path)\",\"line\":3,\"reason\":\"bad_imsi\""))
+        #expect(lines[1].contains("\"records\":2,"))
+        #expect(
+            lines[1].contains("\"format\":\"gzip\"") && lines[1].contains("\"format\":\"plain\""))
+    }
+
+    @Test func exitsWithDocumentedStatuses() throws {
+        #expect(try CatPoolBinary.run(["check", "--delimiter", "x"]).status == 64)
+        #expect(try CatPoolBinary.run(["check", "--timezone", "Mars"]).status == 64)
+        #expect(try CatPoolBinary.run(["check", "--map", "nonsense=col"]).status == 64)
+        let missing = try CatPoolBinary.run(["check", "/nonexistent/day.csv.zst"])
+        #expect(missing.status == 74)
+        #expect(missing.stderr.contains("cannot read /nonexistent/day.csv.zst"))
+        let strict = try CatPoolBinary.run(
+            ["check", "--strict"],
+            stdinBytes: Array("event_time,record_type,imsi,cell\nx,MOC,1,c\n".utf8))
+        #expect(strict.status == 65)
+        #expect(strict.stderr.contains("-:2: bad_time"))
+        let empty = try CatPoolBinary.run(["check", "-q"], stdinBytes: [])
+        #expect(empty.status == 0 && empty.stderr.isEmpty)
+    }
+
+    @Test func printsVersionAndHelpWithExitStatuses() throws {
+        let version = try CatPoolBinary.run(["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+        let help = try CatPoolBinary.run(["check", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Exit status") && help.stdout.contains("--max-reject-ratio"))
+    }
+
+    @Test func endsQuietlyWhenStdoutIsClosed() throws {
+        // `catpool check --rejects - … | head -1`: the reader leaves after one line.
+        let dump = Self.messyDump()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catpool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("day.csv")
+        try Data(dump.bytes).write(to: input)
+        let script =
+            "'\(CatPoolBinary.url.path)' check -q --max-reject-ratio 1 --rejects - '\(input.path)' | head -c 100 >/dev/null; echo \"${PIPESTATUS[0]}\""
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = ["-c", script]
+        let output = Pipe()
+        let errors = Pipe()
+        shell.standardOutput = output
+        shell.standardError = errors
+        try shell.run()
+        shell.waitUntilExit()
+        let status = String(
+            decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(
+            decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(stderr.isEmpty, "\(stderr)")
+    }
+}
