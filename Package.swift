@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "catpool", targets: ["catpool"]),
         .library(name: "CDRPipeline", targets: ["CDRPipeline"]),
+        .library(name: "CDRInput", targets: ["CDRInput"]),
+        .library(name: "CDRSimulation", targets: ["CDRSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +30,7 @@ let package = Package(
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
         .target(name: "CDRRecords"),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords"]),
+        .target(name: "CDRSimulation", dependencies: ["CDRRecords"]),
 
         // MARK: - Executable
         .executableTarget(
@@ -45,6 +48,7 @@ let package = Package(
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRTestSupport"]),
         .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRTestSupport"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRTestSupport"]),
+        .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRInput"]),
     ],
     swiftLanguageModes: [.v6]

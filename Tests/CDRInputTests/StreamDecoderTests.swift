@@ -155,3 +155,20 @@ struct StreamDecoderTests {
         #expect(throws: InputError.self) { _ = try Self.decode(encoded, chunkSize: 1 << 20) }
     }
 }
+
+struct ZstdStreamEncoderTests {
+    @Test(arguments: [Int32(0), 1])
+    func roundTripsThroughTheDecoder(workers: Int32) throws {
+        let encoder = try ZstdStreamEncoder(level: 3, workers: workers)
+        var compressed: [UInt8] = []
+        for chunk in chunks(StreamDecoderTests.text, size: 100_000) {
+            try chunk.withUnsafeBytes {
+                try encoder.compress($0) { compressed.append(contentsOf: $0) }
+            }
+        }
+        try encoder.finish { compressed.append(contentsOf: $0) }
+        #expect(compressed.count < StreamDecoderTests.text.count / 2)
+        let decoded = try StreamDecoderTests.decode(compressed, chunkSize: 4096)
+        #expect(decoded.bytes == StreamDecoderTests.text && decoded.format == .zstd)
+    }
+}
