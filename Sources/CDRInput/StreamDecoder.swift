@@ -1,5 +1,5 @@
-import CZlib
-import CZstd
+internal import CZlib
+internal import CZstd
 
 /// Decompresses one input — zstd, gzip or plain text — recognised from its first bytes.
 ///

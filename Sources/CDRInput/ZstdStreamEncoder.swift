@@ -1,4 +1,4 @@
-import CZstd
+internal import CZstd
 
 /// Compresses a stream into one zstd frame through libzstd, in bounded memory.
 ///

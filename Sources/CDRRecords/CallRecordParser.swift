@@ -101,11 +101,8 @@ public struct CallRecordParser: Sendable {
                         return .badQuoting(column: column + 1)
                     }
                 } else {
-                    while fieldEnd < end,
-                        base.load(fromByteOffset: fieldEnd, as: UInt8.self) != delimiter
-                    {
-                        fieldEnd += 1
-                    }
+                    fieldEnd = Self.delimiterIndex(
+                        in: base, from: position, to: end, delimiter: delimiter)
                     position = fieldEnd
                 }
                 guard column < roles.count else {
@@ -123,6 +120,28 @@ public struct CallRecordParser: Sendable {
             }
             return column == roles.count ? nil : .fieldCount(expected: roles.count, found: column)
         }
+    }
+
+    /// The index of the first `delimiter` in `base[start..<end]`, or `end`.
+    ///
+    /// Reads eight bytes at a time (SWAR): a byte of `word ^ pattern` is zero exactly where
+    /// the delimiter is, and the classic has-zero-byte test finds the first such byte.
+    @inline(__always)
+    static func delimiterIndex(
+        in base: UnsafeRawPointer, from start: Int, to end: Int, delimiter: UInt8
+    ) -> Int {
+        let pattern = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        var index = start
+        while index + 8 <= end {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ pattern
+            let zeros = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if zeros != 0 { return index + (zeros.trailingZeroBitCount >> 3) }
+            index += 8
+        }
+        while index < end, base.load(fromByteOffset: index, as: UInt8.self) != delimiter {
+            index += 1
+        }
+        return index
     }
 
     private static func countFields(_ line: UnsafeRawBufferPointer, _ delimiter: UInt8) -> Int {
