@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
         .target(name: "CDRRecords"),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords"]),
-        .target(name: "CDRSimulation", dependencies: ["CDRRecords"]),
+        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "CDRPipeline"]),
 
         // MARK: - Executable
         .executableTarget(
@@ -38,6 +38,7 @@ let package = Package(
             dependencies: [
                 "CDRPipeline",
                 "CDRInput",
+                "CDRSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

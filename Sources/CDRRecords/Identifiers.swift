@@ -101,6 +101,13 @@ public struct IMEI: Hashable, Comparable, Sendable, CustomStringConvertible {
         rawValue = Self.base + UInt64(tac) * 1_000_000 + UInt64(serial)
     }
 
+    /// Wraps a raw value made by `init(tac:serial:)` (for simulators that store IMEIs packed).
+    public init(rawValue14 rawValue: UInt64) {
+        precondition(
+            rawValue >= Self.base && rawValue < 2 * Self.base, "not a packed 14-digit IMEI")
+        self.rawValue = rawValue
+    }
+
     /// Reads an IMEI (14 or 15 digits) or IMEISV (16 digits); `nil` for anything else.
     public init?(digits field: UnsafeRawBufferPointer) {
         guard field.count >= 14, field.count <= 16,

@@ -1,0 +1,172 @@
+import ArgumentParser
+import CDRInput
+import CDRRecords
+import CDRSimulation
+import Glibc
+
+/// `catpool simulate`: a synthetic day of CDRs with boxes, look-alikes and ground truth.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write a synthetic day of CDRs with cat pools, look-alikes and ground truth.",
+        discussion: """
+            The population lives in a city of three-sector sites (one per 250 subscribers) with \
+            homes, workplaces, contacts and a daily rhythm in local time. Boxes of every kind \
+            (standard, sectors, sim-bank, shared-imei, random-imei, mobile, inter-calling, \
+            low-and-slow) are assigned in turn; one look-alike of each kind (call-centre, \
+            transport-hub, m2m-farm, telemarketer, dual-sim, enterprise-gateway) by default. \
+            The same options and seed give the same bytes on every machine.
+
+            Examples:
+              catpool simulate --subscribers 100000 --out day.csv.zst --truth truth.json --cells cells.csv
+              catpool simulate --hours 2 --format csv --time-format compact --crlf --shuffle-columns | head
+            """
+    )
+
+    @Option(help: "Seed of the simulation.") var seed: UInt64 = 1
+    @Option(help: "Ordinary subscribers.") var subscribers = 100_000
+    @Option(help: "Hours to simulate.") var hours = 24
+    @Option(
+        help: ArgumentHelp(
+            "First simulated instant, ISO 8601 (default: local midnight of 2026-11-20).",
+            valueName: "time"))
+    var start: String?
+    @Option(
+        help: ArgumentHelp(
+            "Local time zone of the population, an offset such as +08:00.", valueName: "offset"))
+    var timezone = "+08:00"
+    @Option(help: "Cat pools (kinds are assigned in turn).") var boxes = 12
+    @Option(help: "Look-alikes of each kind.") var lookAlikes = 1
+    @Option(
+        name: .customLong("disorder-s"),
+        help: "Records arrive up to this many seconds out of order.")
+    var disorderSeconds = 0
+    @Option(help: "Share of lines written broken (their numbers go to the truth).") var badRate =
+        0.0
+    @Option(help: ArgumentHelp("Output: zstd or csv.", valueName: "zstd|csv")) var format = "zstd"
+    @Option(help: "zstd compression level.") var level: Int32 = 3
+    @Option(help: ArgumentHelp("Write the CDRs here instead of stdout.", valueName: "file"))
+    var out: String?
+    @Option(help: ArgumentHelp("Write the ground truth (JSON) here.", valueName: "file")) var truth:
+        String?
+    @Option(help: ArgumentHelp("Write the cell table (cell,site,lat,lon) here.", valueName: "file"))
+    var cells: String?
+    @Option(
+        help: ArgumentHelp(
+            "event_time form: iso, iso-offset, space, compact, epoch, epoch-ms.", valueName: "form")
+    )
+    var timeFormat = "iso"
+    @Flag(help: "Shuffle the column order (seeded).") var shuffleColumns = false
+    @Option(help: "Add this many columns the reader must ignore.") var extraColumns = 0
+    @Flag(help: "End lines with CRLF.") var crlf = false
+    @Option(help: ArgumentHelp("Field delimiter: ',', ';', '|' or 'tab'.", valueName: "char"))
+    var delimiter = ","
+
+    func validate() throws {
+        guard subscribers >= 100 else {
+            throw ValidationError("--subscribers must be at least 100")
+        }
+        guard (1...24 * 31).contains(hours) else {
+            throw ValidationError("--hours must be between 1 and 744")
+        }
+        guard (0...1).contains(badRate) else {
+            throw ValidationError("--bad-rate must be between 0 and 1")
+        }
+        guard ["zstd", "csv"].contains(format) else {
+            throw ValidationError("--format must be zstd or csv")
+        }
+        _ = try simulationConfiguration()
+    }
+
+    func simulationConfiguration() throws -> DaySimulator.Configuration {
+        var configuration = DaySimulator.Configuration()
+        configuration.seed = seed
+        configuration.subscribers = subscribers
+        configuration.hours = hours
+        guard let offset = InputOptions.offsetSeconds(timezone) else {
+            throw ValidationError("--timezone takes an offset such as +08:00, not '\(timezone)'")
+        }
+        configuration.localOffsetSeconds = offset
+        if let start {
+            var text = start
+            guard let time = text.withUTF8({ TimestampParser().parse(UnsafeRawBufferPointer($0)) })
+            else {
+                throw ValidationError(
+                    "--start takes an ISO 8601 time such as 2026-11-20T00:00:00+08:00")
+            }
+            configuration.start = time
+        } else {
+            configuration.start = EventTime(secondsSinceEpoch: 1_795_132_800 - Int64(offset))
+        }
+        configuration.boxes = boxes
+        configuration.lookAlikesPerKind = lookAlikes
+        configuration.disorderSeconds = disorderSeconds
+        configuration.badLineRate = badRate
+        guard let form = CDRLineWriter.TimeFormat(rawValue: timeFormat) else {
+            throw ValidationError(
+                "--time-format must be one of \(CDRLineWriter.TimeFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let separators: [String: UInt8] = [",": 0x2C, ";": 0x3B, "|": 0x7C, "tab": 0x09]
+        guard let separator = separators[delimiter] else {
+            throw ValidationError("--delimiter must be ',', ';', '|' or 'tab'")
+        }
+        var columns = CDRLineWriter.defaultColumns
+        for index in 0..<max(0, extraColumns) {
+            columns.append(.extra(name: "extra_\(index + 1)", value: "x\(index + 1)"))
+        }
+        if shuffleColumns {
+            var random = SimulationRandom(seed: seed, stream: 0xC01)
+            columns.shuffle(using: &random)
+        }
+        configuration.writer = CDRLineWriter(
+            columns: columns, timeFormat: form, localOffsetSeconds: offset, delimiter: separator,
+            crlf: crlf)
+        return configuration
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        if out == nil, format == "zstd", isatty(1) == 1 {
+            printError(
+                "refusing to write compressed data to a terminal; use --out FILE or --format csv")
+            throw ExitStatus.usage.exitCode
+        }
+        var simulator = DaySimulator(configuration: try simulationConfiguration())
+        do {
+            let output =
+                try out.map { path throws(OutputFile.OutputError) in
+                    try OutputFile(creating: path, capacity: 1 << 20)
+                }
+                ?? OutputFile(descriptor: 1, path: "stdout", capacity: 1 << 20)
+            if format == "zstd" {
+                let encoder = try ZstdStreamEncoder(level: level, workers: 1)
+                let write = { (bytes: UnsafeRawBufferPointer) throws in
+                    try output.write(Array(bytes))
+                }
+                try simulator.run { batch in
+                    try batch.withUnsafeBytes { try encoder.compress($0, write) }
+                }
+                try encoder.finish(write)
+            } else {
+                try simulator.run { try output.write($0) }
+            }
+            try output.flush()
+            if let truth {
+                let file = try OutputFile(creating: truth)
+                try file.write(simulator.truthJSON())
+                try file.flush()
+            }
+            if let cells {
+                let file = try OutputFile(creating: cells)
+                try file.write(simulator.city.cellTable())
+                try file.flush()
+            }
+        } catch OutputFile.OutputError.closed {
+            return
+        } catch {
+            printError("\(error)")
+            throw ExitStatus.ioError.exitCode
+        }
+    }
+}
