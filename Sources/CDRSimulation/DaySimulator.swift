@@ -7,7 +7,7 @@ import CDRRecords
 /// late, carried into the next hour when they fall past its start), and written. Memory is
 /// bounded by one hour of traffic. Each part of the simulation draws from its own random
 /// stream, keyed by the seed, so the output depends only on the configuration.
-public struct DaySimulator {
+public struct DaySimulator: Sendable {
     public struct Configuration: Sendable {
         public var seed: UInt64 = 1
         public var subscribers = 100_000

@@ -14,7 +14,7 @@ struct CatPool: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: CatPoolVersion.current,
-        subcommands: [CheckCommand.self, SimulateCommand.self],
+        subcommands: [CheckCommand.self, SimulateCommand.self, ScoreCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 }
