@@ -45,12 +45,13 @@ let package = Package(
 
         // MARK: - Tests
         .target(
-            name: "CDRTestSupport", dependencies: ["CDRRecords", "CZstd", "CZlib"], path: "Tests/CDRTestSupport"),
-        .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRTestSupport"]),
-        .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRTestSupport"]),
-        .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRTestSupport"]),
+            name: "CDRTestSupport", dependencies: ["CDRRecords", "CDRSimulation", "CZstd", "CZlib"],
+            path: "Tests/CDRTestSupport"),
+        .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRInput"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import CDRInput
+import CDRSimulation
 import CDRTestSupport
 import Foundation
 import Testing
@@ -24,7 +25,7 @@ struct StreamDecoderTests {
     }
 
     static let text: [UInt8] = {
-        var random = SeededGenerator(seed: 7)
+        var random = SimulationRandom(seed: 7)
         return Array((0..<30_000).map { "line \($0),\(random.next() % 1_000_000)\n" }.joined().utf8)
     }()
 

@@ -6,7 +6,7 @@ import Testing
 
 struct CDRLineWriterTests {
     static func records(count: Int, seed: UInt64) -> [(CallRecord, String)] {
-        var random = SeededGenerator(seed: seed)
+        var random = SimulationRandom(seed: seed)
         return (0..<count).map { index in
             let type = RecordType.allCases[index % RecordType.allCases.count]
             let imsi = IMSI("46000\(1_000_000_000 + Int(random.next() % 8_999_999_999))")

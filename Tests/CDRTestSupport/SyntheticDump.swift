@@ -1,4 +1,5 @@
 import CDRRecords
+import CDRSimulation
 import Foundation
 
 /// A generated CDR dump whose every deliberately broken line is known by number and reason.
@@ -40,7 +41,7 @@ public struct SyntheticDump {
     public var goodRecords: Int { recordsByType.values.reduce(0, +) }
 
     public init(_ options: Options) {
-        var random = SeededGenerator(seed: options.seed)
+        var random = SimulationRandom(seed: options.seed)
         let delimiter = String(options.delimiter)
         var text = options.columns.joined(separator: delimiter) + options.lineEnding
         var badLines: [Int: RejectReason] = [:]
@@ -136,7 +137,7 @@ public struct SyntheticDump {
         }
     }
 
-    private static func digits(_ count: Int, _ random: inout SeededGenerator) -> String {
+    private static func digits(_ count: Int, _ random: inout SimulationRandom) -> String {
         String((0..<count).map { _ in Character(String(Int.random(in: 0..<10, using: &random))) })
     }
 }

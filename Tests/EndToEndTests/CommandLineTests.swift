@@ -20,9 +20,7 @@ struct CommandLineTests {
 
     @Test func rejectsFileListsExactlyTheBrokenLinesAndStatsCountThem() throws {
         let dump = Self.messyDump()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "catpool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = folder.appendingPathComponent("day.csv.zst")
         try Data(Compression.zstd(dump.bytes, frames: 4)).write(to: input)
@@ -61,9 +59,7 @@ struct CommandLineTests {
     }
 
     @Test func readsFilesInOrderAsOneStream() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "catpool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let first = folder.appendingPathComponent("00.csv.gz")
         let second = folder.appendingPathComponent("01.csv")
@@ -118,9 +114,7 @@ struct CommandLineTests {
     @Test func endsQuietlyWhenStdoutIsClosed() throws {
         // `catpool check --rejects - … | head -1`: the reader leaves after one line.
         let dump = Self.messyDump()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "catpool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = folder.appendingPathComponent("day.csv")
         try Data(dump.bytes).write(to: input)

@@ -40,6 +40,14 @@ struct Fixture: CustomTestStringConvertible, Sendable {
     }
 }
 
+/// A fresh folder under the system's temporary directory; remove it when done.
+func makeScratchFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "catpool-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
 /// The result of running the built `catpool`.
 struct CommandResult {
     var status: Int32
@@ -63,9 +71,7 @@ enum CatPoolBinary {
     static func run(_ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = []) throws
         -> CommandResult
     {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "catpool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let stdinURL = input ?? scratch.appendingPathComponent("stdin")
         if input == nil { try Data(stdinBytes).write(to: stdinURL) }

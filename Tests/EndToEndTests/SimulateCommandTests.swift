@@ -2,15 +2,8 @@ import Foundation
 import Testing
 
 struct SimulateCommandTests {
-    static func scratch() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "catpool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     @Test func writesTheSameDayTwiceAndCheckReadsExactlyItsBadLines() throws {
-        let folder = try Self.scratch()
+        let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let arguments = [
             "simulate", "--seed", "9", "--subscribers", "2000", "--hours", "3", "--bad-rate",
@@ -51,7 +44,7 @@ struct SimulateCommandTests {
     }
 
     @Test func scoresAnEmptyDetectorOutput() throws {
-        let folder = try Self.scratch()
+        let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let truth = folder.appendingPathComponent("truth.json")
         let simulate = try CatPoolBinary.run([

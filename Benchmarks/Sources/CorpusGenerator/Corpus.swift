@@ -8,7 +8,7 @@ import CDRSimulation
 public enum Corpus {
     /// Streams `records` lines (header first) to `sink` in batches of about 1 MiB.
     public static func write(records: Int, seed: UInt64 = 2026, _ sink: ([UInt8]) throws -> Void) rethrows {
-        var random = SplitMix(seed: seed)
+        var random = SimulationRandom(seed: seed)
         let writer = CDRLineWriter(
             columns: CDRLineWriter.defaultColumns + [.extra(name: "switch", value: "MSC-SHANGHAI-07-A")])
         var bytes: [UInt8] = []
@@ -52,18 +52,5 @@ public enum Corpus {
             fatalError("cannot compress the benchmark corpus: \(error)")
         }
         return (plain, compressed)
-    }
-}
-
-/// SplitMix64, for a corpus that is the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
