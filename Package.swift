@@ -29,6 +29,7 @@ let package = Package(
         // MARK: - Core (no I/O)
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
         .target(name: "CDRRecords"),
+        .target(name: "SlidingWindows"),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords"]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "CDRPipeline"]),
 
@@ -49,6 +50,7 @@ let package = Package(
             path: "Tests/CDRTestSupport"),
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput"]),

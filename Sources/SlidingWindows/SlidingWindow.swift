@@ -1,0 +1,151 @@
+/// Event-time sliding windows over any kind of event, exact under bounded disorder.
+///
+/// `SlidingWindows` knows nothing about CDRs. The detector inserts each record with its
+/// event time; the window tells it, in order, which events enter and leave the trailing
+/// window and when to evaluate, so the detector's running aggregates equal exactly the
+/// window `[t − width, t)` whenever it is asked to evaluate `t`. Memory is one window plus
+/// the lateness of events, whatever the input's length.
+///
+/// Semantics (see `WindowConfiguration` for the window shape):
+/// - The watermark is the largest event time seen minus the allowed lateness. The window
+///   ending at `t` is evaluated when the watermark reaches `t`, never before; evaluation
+///   follows event time only, never the wall clock.
+/// - An event at `x` is **pending** when its hop has not entered the windows yet (it is
+///   handed over as `.enter` when its hop does), **current** when its hop has entered but
+///   some open window still contains `x` (handed over as `.enter` at once: it counts in every
+///   window still to be evaluated that contains it), or **late** when no open window
+///   contains it: it is dropped, counted in `lateCount`, and reported to the caller.
+/// - Each evaluated step hands over, in this order: the events of the hop `[t − hop, t)` as
+///   `.enter`, the events of the hop `[t − width − hop, t − width)` as `.leave`, then
+///   `.evaluate(windowEnd: t)`. An event leaves exactly once, after it entered.
+/// - A stretch with no event at all is skipped in one step: the next evaluation then jumps.
+/// - `finish` evaluates every window up to the one holding the newest event.
+public struct SlidingWindow<Event> {
+    /// What the window hands to its consumer.
+    public enum Step {
+        case enter(Event)
+        case leave(Event)
+        case evaluate(windowEnd: Int64)
+    }
+
+    /// Where an inserted event went.
+    public enum Placement: Equatable, Sendable {
+        case pending
+        case current
+        case late
+    }
+
+    public let configuration: WindowConfiguration
+    /// The largest event time seen.
+    public private(set) var maxEventTime: Int64?
+    /// The end of the next window to evaluate; `nil` before the first event.
+    public private(set) var nextWindowEnd: Int64?
+    /// Events dropped because no open window contained them.
+    public private(set) var lateCount = 0
+    /// Events held (pending or inside the windows).
+    public private(set) var liveCount = 0
+
+    /// Ring of hop buckets: slot `b mod count` holds bucket `b` when `bucketNumbers` says so.
+    var slots: [[Event]]
+    var bucketNumbers: [Int64]
+
+    public init(configuration: WindowConfiguration) {
+        self.configuration = configuration
+        let hop = configuration.hopMilliseconds
+        let count =
+            configuration.hopsPerWindow + Int((configuration.latenessMilliseconds + hop - 1) / hop)
+            + 3
+        slots = Array(repeating: [], count: count)
+        bucketNumbers = Array(repeating: .min, count: count)
+    }
+
+    /// The watermark: the largest event time minus the allowed lateness.
+    public var watermark: Int64? { maxEventTime.map { $0 - configuration.latenessMilliseconds } }
+
+    /// Inserts an event, first evaluating every window its time makes due.
+    ///
+    /// - Returns: where the event went; a `.current` event has been handed to `consumer`
+    ///   as `.enter` before returning.
+    /// - Complexity: amortised O(1) per event, plus O(hops passed) when time jumps.
+    @discardableResult
+    public mutating func insert(_ event: Event, at time: Int64, _ consumer: (Step) throws -> Void)
+        rethrows -> Placement
+    {
+        let hop = configuration.hopMilliseconds
+        if nextWindowEnd == nil {
+            nextWindowEnd = (configuration.bucket(of: time) + 1) * hop
+        }
+        if time > maxEventTime ?? .min {
+            maxEventTime = time
+            try advance(to: time - configuration.latenessMilliseconds, consumer)
+        }
+        guard let nextEnd = nextWindowEnd, time >= nextEnd - configuration.widthMilliseconds else {
+            lateCount += 1
+            return .late
+        }
+        let bucket = configuration.bucket(of: time)
+        store(event, bucket: bucket)
+        checkInvariants()
+        if bucket < nextEnd / hop - 1 {
+            try consumer(.enter(event))
+            return .current
+        }
+        return .pending
+    }
+
+    /// Evaluates the remaining windows at the end of the input, up to the one that holds
+    /// the newest event.
+    public mutating func finish(_ consumer: (Step) throws -> Void) rethrows {
+        guard let maxEventTime else { return }
+        let hop = configuration.hopMilliseconds
+        try advance(to: (configuration.bucket(of: maxEventTime) + 1) * hop, consumer)
+    }
+
+    // MARK: - Private
+
+    /// Evaluates every window ending at or before `watermark`.
+    private mutating func advance(to watermark: Int64, _ consumer: (Step) throws -> Void) rethrows {
+        let hop = configuration.hopMilliseconds
+        let width = configuration.widthMilliseconds
+        while var end = nextWindowEnd, end <= watermark {
+            if liveCount == 0 {
+                // Nothing in any window: jump to the last due end instead of stepping to it.
+                end = max(end, watermark - ((watermark % hop) + hop) % hop)
+            }
+            try drain(bucket: end / hop - 1, as: { .enter($0) }, keep: true, consumer)
+            try drain(bucket: (end - width) / hop - 1, as: { .leave($0) }, keep: false, consumer)
+            try consumer(.evaluate(windowEnd: end))
+            nextWindowEnd = end + hop
+            checkInvariants()
+        }
+    }
+
+    private mutating func drain(
+        bucket: Int64, as step: (Event) -> Step, keep: Bool, _ consumer: (Step) throws -> Void
+    ) rethrows {
+        let slot = self.slot(of: bucket)
+        guard bucketNumbers[slot] == bucket else { return }
+        for event in slots[slot] { try consumer(step(event)) }
+        if !keep {
+            liveCount -= slots[slot].count
+            slots[slot].removeAll(keepingCapacity: true)
+            bucketNumbers[slot] = .min
+        }
+    }
+
+    private mutating func store(_ event: Event, bucket: Int64) {
+        let slot = self.slot(of: bucket)
+        if bucketNumbers[slot] != bucket {
+            precondition(slots[slot].isEmpty, "a live bucket would be overwritten")
+            bucketNumbers[slot] = bucket
+        }
+        slots[slot].append(event)
+        liveCount += 1
+    }
+
+    @inline(__always)
+    private func slot(of bucket: Int64) -> Int {
+        let count = Int64(slots.count)
+        return Int(((bucket % count) + count) % count)
+    }
+}
