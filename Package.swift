@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
         .target(name: "CDRRecords"),
         .target(name: "SlidingWindows"),
-        .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords"]),
+        .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows"]),
+        .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "CDRPipeline"]),
 
         // MARK: - Executable

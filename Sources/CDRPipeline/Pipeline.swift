@@ -1,6 +1,7 @@
 import CDRInput
 import CDRRecords
 import Glibc
+import SIMBoxDetection
 
 /// Turns decoded bytes into counted records: the stage between decompression and detection.
 ///
@@ -33,11 +34,27 @@ public struct Pipeline {
     private var inputName = "-"
     private var record = CallRecord.placeholder
     private var describedRejects = 0
+    private var detector: CatPoolDetector?
+    private var locations: LocationIndex
+    private var decisions: [ClusterDecision] = []
+    /// Cell id → allowed by the allow list (filled as cells appear).
+    private var allowedCells: [Bool] = []
 
-    public init(configuration: PipelineConfiguration) {
+    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
+    public init(configuration: PipelineConfiguration) throws {
         self.configuration = configuration
         cells = CellInterner()
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
+        locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
+        detector = try configuration.detection.map { try CatPoolDetector(profile: $0.profile) }
+    }
+
+    /// Ends the run: evaluates the windows still open and writes the last decisions.
+    public mutating func finish(into output: inout PipelineOutput) {
+        guard var detector else { return }
+        detector.finish(into: &decisions)
+        self.detector = detector
+        writeDecisions(into: &output)
     }
 
     /// Starts a new input: line numbers restart and a header is expected (unless the
@@ -156,6 +173,7 @@ public struct Pipeline {
             if statistics.lastEventTime.map({ time > $0 }) ?? true {
                 statistics.lastEventTime = time
             }
+            if detector != nil { detect(into: &output) }
         case .otherType:
             if !adoptIfHeader(bytes) { statistics.otherTypes += 1 }
         case .rejected(let error):
@@ -173,6 +191,41 @@ public struct Pipeline {
         else { return false }
         adopt(layout, header: bytes)
         return true
+    }
+
+    // MARK: - Detection
+
+    private mutating func detect(into output: inout PipelineOutput) {
+        guard let allowList = configuration.detection?.allowList else { return }
+        if !allowList.isEmpty {
+            let cell = Int(record.cell.rawValue)
+            while allowedCells.count <= cell {
+                allowedCells.append(
+                    allowList.cells.contains(
+                        cells.name(of: CellID(rawValue: UInt32(allowedCells.count)))))
+            }
+            if allowedCells[cell] || allowList.imsis.contains(record.imsi.rawValue)
+                || allowList.allowsNumber(record.msisdn)
+            {
+                statistics.allowedRecords += 1
+                return
+            }
+        }
+        let location = locations.location(of: record.cell, cells: cells)
+        if detector?.feed(record, location: location, into: &decisions) == false {
+            statistics.lateRecords += 1
+        }
+        if !decisions.isEmpty { writeDecisions(into: &output) }
+    }
+
+    private mutating func writeDecisions(into output: inout PipelineOutput) {
+        for decision in decisions {
+            statistics.decisions[decision.kind.rawValue, default: 0] += 1
+            OutputEvent.encode(
+                decision, location: locations.locations[Int(decision.location)], cells: cells,
+                into: &output.events)
+        }
+        decisions.removeAll(keepingCapacity: true)
     }
 
     private func isRepeatedHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -1,4 +1,5 @@
 import CDRRecords
+import SIMBoxDetection
 
 /// Everything the pipeline needs to know, built once from the command line.
 ///
@@ -21,6 +22,24 @@ public struct PipelineConfiguration: Sendable {
     public var isStrict: Bool
     /// How many rejected lines are described on stderr before they are only counted.
     public var describedRejectLimit: Int
+    /// Detection: `nil` reads and counts only (`catpool check`).
+    public var detection: Detection?
+
+    /// What the detection stage needs.
+    public struct Detection: Sendable {
+        public var profile: DetectionProfile
+        public var cellTable: CellTable
+        public var allowList: AllowList
+
+        public init(
+            profile: DetectionProfile = .standard, cellTable: CellTable = CellTable(),
+            allowList: AllowList = AllowList()
+        ) {
+            self.profile = profile
+            self.cellTable = cellTable
+            self.allowList = allowList
+        }
+    }
 
     public init(
         delimiter: UInt8? = nil,
@@ -30,7 +49,8 @@ public struct PipelineConfiguration: Sendable {
         maxLineBytes: Int = 64 * 1024,
         collectsRejects: Bool = false,
         isStrict: Bool = false,
-        describedRejectLimit: Int = 10
+        describedRejectLimit: Int = 10,
+        detection: Detection? = nil
     ) {
         self.delimiter = delimiter
         self.columnLayout = columnLayout
@@ -40,5 +60,6 @@ public struct PipelineConfiguration: Sendable {
         self.collectsRejects = collectsRejects
         self.isStrict = isStrict
         self.describedRejectLimit = describedRejectLimit
+        self.detection = detection
     }
 }

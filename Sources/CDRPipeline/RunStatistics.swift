@@ -14,6 +14,12 @@ public struct RunStatistics: Sendable {
     public var otherTypes = 0
     /// Rejected lines, per reason (indexed like `RejectReason.allCases`).
     public var rejectedByReason = [Int](repeating: 0, count: RejectReason.allCases.count)
+    /// Records too late for any open detection window (counted, not detected on).
+    public var lateRecords = 0
+    /// Records kept from the detector by the allow list.
+    public var allowedRecords = 0
+    /// Detector decisions by kind (`flagged`, `updated`, `closed`).
+    public var decisions: [String: Int] = [:]
     public var headers = 0
     public var repeatedHeaders = 0
     public var comments = 0
@@ -72,6 +78,17 @@ public struct RunStatistics: Sendable {
         }
         json.key("other"); json.int(otherTypes)
         json.endObject()
+        json.key("late_records")
+        json.int(lateRecords)
+        json.key("allowed_records")
+        json.int(allowedRecords)
+        json.key("clusters")
+        json.beginObject()
+        for kind in ["flagged", "updated", "closed"] {
+            json.key(kind)
+            json.int(decisions[kind, default: 0])
+        }
+        json.endObject()
         json.key("headers"); json.int(headers)
         json.key("repeated_headers"); json.int(repeatedHeaders)
         json.key("comments"); json.int(comments)
@@ -109,6 +126,8 @@ public struct RunStatistics: Sendable {
         if !reasons.isEmpty {
             text += " (" + reasons.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
         }
+        if lateRecords > 0 { text += ", \(lateRecords) too late for detection" }
+        if let flagged = decisions["flagged"] { text += "; \(flagged) clusters flagged" }
         if let firstEventTime, let lastEventTime {
             text += "; events \(firstEventTime) to \(lastEventTime)"
         }

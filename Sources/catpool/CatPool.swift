@@ -14,8 +14,11 @@ struct CatPool: ParsableCommand {
             \(ExitStatus.helpText)
             """,
         version: CatPoolVersion.current,
-        subcommands: [CheckCommand.self, SimulateCommand.self, ScoreCommand.self],
-        defaultSubcommand: CheckCommand.self
+        subcommands: [
+            DetectCommand.self, CheckCommand.self, SimulateCommand.self, ScoreCommand.self,
+            ProfileCommand.self,
+        ],
+        defaultSubcommand: DetectCommand.self
     )
 }
 

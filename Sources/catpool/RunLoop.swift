@@ -24,7 +24,13 @@ struct RunLoop {
             return .ioError
         }
         let standardOutput = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
-        var pipeline = Pipeline(configuration: configuration)
+        var pipeline: Pipeline
+        do {
+            pipeline = try Pipeline(configuration: configuration)
+        } catch {
+            printError("\(error)")
+            return .usage
+        }
         let reader = DecodingReader(inputs: options.inputs)
         reader.start()
         var output = PipelineOutput()
@@ -71,6 +77,8 @@ struct RunLoop {
                     status = .ioError
                     break reading
                 case .finished:
+                    pipeline.finish(into: &output)
+                    try drain()
                     break reading
                 }
                 try drain()

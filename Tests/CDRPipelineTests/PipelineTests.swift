@@ -12,7 +12,7 @@ struct PipelineTests {
         configuration: PipelineConfiguration = PipelineConfiguration(),
         chunkSize: Int = 64 * 1024
     ) throws -> (statistics: RunStatistics, output: PipelineOutput) {
-        var pipeline = Pipeline(configuration: configuration)
+        var pipeline = try Pipeline(configuration: configuration)
         var output = PipelineOutput()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }

@@ -69,7 +69,7 @@ struct DaySimulatorTests {
         var pipelineConfiguration = PipelineConfiguration()
         pipelineConfiguration.collectsRejects = true
         pipelineConfiguration.timestamps = TimestampParser(naiveOffsetSeconds: 8 * 3600)
-        var pipeline = Pipeline(configuration: pipelineConfiguration)
+        var pipeline = try Pipeline(configuration: pipelineConfiguration)
         var output = PipelineOutput()
         pipeline.beginInput(named: "sim")
         try bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }

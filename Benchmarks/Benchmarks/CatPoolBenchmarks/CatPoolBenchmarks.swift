@@ -103,7 +103,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("pipeline") { benchmark in
         let input = loaded().plain
         benchmark.startMeasurement()
-        var pipeline = Pipeline(configuration: PipelineConfiguration())
+        var pipeline = try Pipeline(configuration: PipelineConfiguration())
         var output = PipelineOutput()
         pipeline.beginInput(named: "corpus")
         try input.withUnsafeBytes { bytes in
@@ -126,7 +126,7 @@ let benchmarks: @Sendable () -> Void = {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         benchmark.startMeasurement()
-        var pipeline = Pipeline(configuration: PipelineConfiguration())
+        var pipeline = try Pipeline(configuration: PipelineConfiguration())
         var output = PipelineOutput()
         pipeline.beginInput(named: "corpus.zst")
         let decoder = StreamDecoder()

@@ -1,0 +1,112 @@
+import CDRRecords
+
+/// The operator's cell reference table (`cell,site,lat,lon`): where each cell is.
+///
+/// With a table, the detector's location is the site, so a box whose channels camp on
+/// several sectors of one mast is one cluster; cells missing from the table stay their own
+/// location.
+public struct CellTable: Sendable {
+    public struct Site: Sendable, Equatable {
+        public var name: String
+        public var latitude: Double?
+        public var longitude: Double?
+    }
+
+    /// Cell token → site.
+    public private(set) var siteOfCell: [String: Site] = [:]
+
+    public init() {}
+
+    /// Reads the table; the header names the columns (`cell` and `site` required, `lat`
+    /// and `lon` optional), delimiter detected as for CDRs.
+    ///
+    /// - Throws: `CellTableError` naming the line.
+    public init(bytes: [UInt8]) throws(CellTableError) {
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0.last == 0x0D ? $0.dropLast() : $0[...], as: UTF8.self)
+        }
+        guard let header = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return }
+        let delimiter = Character(UnicodeScalar(ColumnLayout.detectDelimiter(Array(header.utf8))))
+        let names = header.split(separator: delimiter, omittingEmptySubsequences: false).map {
+            $0.lowercased()
+        }
+        guard let cellColumn = names.firstIndex(of: "cell"),
+            let siteColumn = names.firstIndex(of: "site")
+        else {
+            throw CellTableError(line: 1, reason: "the header must name the columns cell and site")
+        }
+        let latColumn = names.firstIndex(of: "lat")
+        let lonColumn = names.firstIndex(of: "lon")
+        var seenHeader = false
+        for (index, line) in lines.enumerated() where !line.isEmpty && !line.hasPrefix("#") {
+            if !seenHeader {
+                seenHeader = true
+                continue
+            }
+            let fields = line.split(separator: delimiter, omittingEmptySubsequences: false).map(
+                String.init)
+            guard fields.count == names.count, !fields[cellColumn].isEmpty,
+                !fields[siteColumn].isEmpty
+            else {
+                throw CellTableError(
+                    line: index + 1, reason: "expected \(names.count) fields with a cell and a site"
+                )
+            }
+            let latitude = latColumn.flatMap { Double(fields[$0]) }
+            let longitude = lonColumn.flatMap { Double(fields[$0]) }
+            if latColumn.map({ !fields[$0].isEmpty && latitude == nil }) == true
+                || lonColumn.map({ !fields[$0].isEmpty && longitude == nil }) == true
+            {
+                throw CellTableError(line: index + 1, reason: "lat and lon must be decimal degrees")
+            }
+            siteOfCell[fields[cellColumn]] = Site(
+                name: fields[siteColumn], latitude: latitude, longitude: longitude)
+        }
+    }
+
+    public var isEmpty: Bool { siteOfCell.isEmpty }
+}
+
+/// A cell table that cannot be read.
+public struct CellTableError: Error, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var reason: String
+    public var description: String { "cell table line \(line): \(reason)" }
+}
+
+/// Dense location numbers for the detector: a site from the cell table, or else the cell.
+struct LocationIndex {
+    struct Location {
+        var name: String
+        var site: CellTable.Site?
+    }
+
+    let table: CellTable
+    private(set) var locations: [Location] = []
+    private var numberByName: [String: Int32] = [:]
+    /// Cell id → location number (-1: not looked up yet).
+    private var locationOfCell: [Int32] = []
+
+    init(table: CellTable) { self.table = table }
+
+    /// The location of an interned cell, looked up once per cell.
+    @inline(__always)
+    mutating func location(of cell: CellID, cells: CellInterner) -> Int32 {
+        let index = Int(cell.rawValue)
+        if index < locationOfCell.count, locationOfCell[index] >= 0 { return locationOfCell[index] }
+        while locationOfCell.count <= index { locationOfCell.append(-1) }
+        let name = cells.name(of: cell)
+        let site = table.siteOfCell[name]
+        let key = site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + name
+        let number: Int32
+        if let known = numberByName[key] {
+            number = known
+        } else {
+            number = Int32(locations.count)
+            numberByName[key] = number
+            locations.append(Location(name: site?.name ?? name, site: site))
+        }
+        locationOfCell[index] = number
+        return number
+    }
+}

@@ -1,0 +1,228 @@
+import CDRRecords
+
+/// What one evaluation saw at one location.
+struct Observation {
+    var location: Int32
+    var sims: [Int32]
+    var statistics: ClusterDecision.Statistics
+    var score: Double
+    var reasons: [ClusterDecision.Reason]
+}
+
+/// A cluster followed from one evaluation to the next.
+struct TrackedCluster {
+    var sims: Set<Int32>
+    var location: Int32
+    var lastSeen: Int64
+    var last: Observation
+    /// The public number, given when first flagged.
+    var id: Int?
+    var deviceCount = 0
+}
+
+extension DetectorState {
+    // MARK: - Observing a location
+
+    func observe(_ sims: [Int32], at location: Int32, end: Int64) -> Observation {
+        var statistics = ClusterDecision.Statistics()
+        var answeredSeconds: Int64 = 0
+        var busy: Int64 = 0
+        var earliest = Int64.max
+        var dataFree = 0
+        for sim in sims.map(Int.init) {
+            statistics.callsOut += Int(callsOut[sim])
+            statistics.callsIn += Int(callsInExternal[sim])
+            statistics.callsBetweenSIMs += Int(callsInFromBusy[sim])
+            statistics.distinctCallees += Int(distinctCallees[sim])
+            statistics.answeredShare += Double(answered[sim])
+            answeredSeconds += self.answeredSeconds[sim]
+            busy += busySeconds[sim]
+            earliest = min(earliest, firstCall[sim])
+            if end - dataDayStart[sim] >= Self.day || dataInDay[sim] == 0 { dataFree += 1 }
+        }
+        let out = Double(max(statistics.callsOut, 1))
+        let answeredCalls = statistics.answeredShare
+        statistics.meanDurationSeconds =
+            answeredCalls > 0 ? rounded(Double(answeredSeconds) / answeredCalls) : 0
+        statistics.answeredShare = rounded(answeredCalls / out)
+        // The span the calls were made over: the window, or less for a cluster that just started.
+        let spanStart = max(end - windows.widthMilliseconds, earliest)
+        let spanMinutes = max(
+            Double(end - spanStart) / 60_000, Double(windows.hopMilliseconds) / 60_000)
+        statistics.callsPerMinute = rounded(Double(statistics.callsOut) / spanMinutes)
+        statistics.meanConcurrentCalls = rounded(Double(busy) / (spanMinutes * 60))
+
+        let outbound = rounded(Double(statistics.callsOut) / (out + Double(statistics.callsIn)))
+        let distinct = rounded(Double(statistics.distinctCallees) / out)
+        let noData = rounded(Double(dataFree) / Double(sims.count))
+        let groups = devices(of: sims)
+        let linked = rounded(
+            Double(groups.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }) / Double(sims.count))
+        let features: [(weight: Double, value: Double)] = [
+            (0.25, min(1, Double(sims.count) / 8)),
+            (0.20, clamp((outbound - 0.5) / 0.5)),
+            (0.15, clamp(distinct)),
+            (0.10, clamp((0.9 - statistics.answeredShare) / 0.5)),
+            (0.15, min(1, statistics.callsPerMinute / profile.saturatingCallsPerMinute)),
+            (0.10, noData),
+            (0.05, linked),
+        ]
+        let score = rounded(features.reduce(0) { $0 + $1.weight * $1.value })
+        var reasons: [ClusterDecision.Reason] = [
+            .init(code: "sims", value: Double(sims.count), threshold: profile.minSIMs),
+            .init(code: "outbound_share", value: outbound, threshold: profile.minOutboundShare),
+            .init(
+                code: "distinct_callee_share", value: distinct,
+                threshold: profile.minDistinctCalleeShare),
+            .init(
+                code: "answered_share", value: statistics.answeredShare,
+                threshold: profile.maxAnsweredShare),
+            .init(
+                code: "calls_per_minute", value: statistics.callsPerMinute,
+                threshold: profile.saturatingCallsPerMinute),
+            .init(code: "no_data_24h_share", value: noData, threshold: 1),
+            .init(code: "linked_sim_share", value: linked, threshold: 0.5),
+        ]
+        if statistics.callsBetweenSIMs > 0 {
+            reasons.append(
+                .init(
+                    code: "calls_between_sims", value: Double(statistics.callsBetweenSIMs),
+                    threshold: 1))
+        }
+        return Observation(
+            location: location, sims: sims, statistics: statistics, score: score, reasons: reasons)
+    }
+
+    /// Links SIMs into devices; returns groups of positions in `sims`, each sorted, sorted by first.
+    ///
+    /// - Complexity: O(n²) in the number of SIMs of one cluster (tens, rarely hundreds).
+    func devices(of sims: [Int32]) -> [[Int]] {
+        var parent = Array(sims.indices)
+        func root(_ node: Int) -> Int {
+            var node = node
+            while parent[node] != node {
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            }
+            return node
+        }
+        let position = Dictionary(
+            uniqueKeysWithValues: sims.enumerated().map { ($0.element, $0.offset) })
+        for a in sims.indices {
+            let imeisA = imeis(of: sims[a])
+            if let caller = position[busyCaller[Int(sims[a])]] { parent[root(a)] = root(caller) }
+            for b in (a + 1)..<sims.count {
+                let imeisB = imeis(of: sims[b])
+                let isLinked = imeisA.contains { x in
+                    imeisB.contains { y in
+                        x == y || (x.tac == y.tac && abs(x.serial - y.serial) <= 64)
+                    }
+                }
+                if isLinked { parent[root(b)] = root(a) }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        for index in sims.indices { groups[root(index), default: []].append(index) }
+        return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    }
+
+    func imeis(of sim: Int32) -> [IMEI] {
+        let pair = recentIMEIs[Int(sim)]
+        return [pair.0, pair.1].compactMap { $0 }
+    }
+
+    // MARK: - Tracking clusters
+
+    func track(_ observations: [Observation], end: Int64, into decisions: inout [ClusterDecision]) {
+        var continued = Set<Int>()
+        for observation in observations {
+            var best: (index: Int, overlap: Int)?
+            for (index, cluster) in tracked.enumerated() where !continued.contains(index) {
+                let overlap = observation.sims.reduce(0) {
+                    $0 + (cluster.sims.contains($1) ? 1 : 0)
+                }
+                if overlap * 2 >= observation.sims.count, overlap > (best?.overlap ?? 0) {
+                    best = (index, overlap)
+                }
+            }
+            guard let index = best?.index else {
+                var cluster = TrackedCluster(
+                    sims: Set(observation.sims), location: observation.location, lastSeen: end,
+                    last: observation)
+                if observation.score >= profile.scoreThreshold {
+                    flag(&cluster, end: end, into: &decisions)
+                }
+                tracked.append(cluster)
+                continued.insert(tracked.count - 1)
+                continue
+            }
+            continued.insert(index)
+            var cluster = tracked[index]
+            let gained = observation.sims.contains { !cluster.sims.contains($0) }
+            let moved = cluster.location != observation.location
+            cluster.sims.formUnion(observation.sims)
+            cluster.location = observation.location
+            cluster.lastSeen = end
+            cluster.last = observation
+            if cluster.id == nil {
+                if observation.score >= profile.scoreThreshold {
+                    flag(&cluster, end: end, into: &decisions)
+                }
+            } else {
+                let deviceCount = devices(of: sortedSIMs(cluster.sims)).count
+                if gained || moved || deviceCount > cluster.deviceCount {
+                    cluster.deviceCount = deviceCount
+                    decisions.append(decision(.updated, cluster, end: end))
+                }
+            }
+            tracked[index] = cluster
+        }
+        // Clusters no observation continued for a whole window are over.
+        var remaining: [TrackedCluster] = []
+        for (index, cluster) in tracked.enumerated() {
+            if !continued.contains(index) && cluster.lastSeen <= end - windows.widthMilliseconds {
+                if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
+            } else {
+                remaining.append(cluster)
+            }
+        }
+        tracked = remaining
+    }
+
+    private func flag(
+        _ cluster: inout TrackedCluster, end: Int64, into decisions: inout [ClusterDecision]
+    ) {
+        cluster.id = nextClusterID
+        nextClusterID += 1
+        cluster.deviceCount = devices(of: sortedSIMs(cluster.sims)).count
+        decisions.append(decision(.flagged, cluster, end: end))
+    }
+
+    private func sortedSIMs(_ sims: Set<Int32>) -> [Int32] {
+        sims.sorted { imsi[Int($0)] < imsi[Int($1)] }
+    }
+
+    private func decision(_ kind: ClusterDecision.Kind, _ cluster: TrackedCluster, end: Int64)
+        -> ClusterDecision
+    {
+        let sims = sortedSIMs(cluster.sims)
+        let entries = sims.map { sim in
+            ClusterDecision.SIM(
+                imsi: imsi[Int(sim)], msisdn: msisdn[Int(sim)],
+                imeis: Array(Set(imeis(of: sim))).sorted())
+        }
+        let cells = Array(Set(cluster.last.sims.map { lastCell[Int($0)] })).sorted()
+        return ClusterDecision(
+            kind: kind, clusterID: cluster.id ?? 0, location: cluster.location, cells: cells,
+            windowStart: EventTime(millisecondsSinceEpoch: end - windows.widthMilliseconds),
+            windowEnd: EventTime(millisecondsSinceEpoch: end), sims: entries,
+            devices: devices(of: sims),
+            statistics: cluster.last.statistics, score: cluster.last.score,
+            reasons: cluster.last.reasons)
+    }
+}
+
+private func clamp(_ value: Double) -> Double { min(1, max(0, value)) }
+
+/// Three decimals, so scores and shares print the same everywhere.
+private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
