@@ -19,6 +19,10 @@ public struct DaySimulator: Sendable {
         public var boxes = 12
         /// How many look-alikes of each kind.
         public var lookAlikesPerKind = 1
+        /// The box kinds, assigned to boxes in turn.
+        public var boxKinds = CatPoolBox.Kind.allCases
+        /// The look-alike kinds present.
+        public var lookAlikeKinds = LookAlike.Kind.allCases
         /// The most a record arrives after records that started later.
         public var disorderSeconds = 0
         /// The share of lines written broken.
@@ -63,7 +67,7 @@ public struct DaySimulator: Sendable {
         var nextSIM = 0
         var boxes: [CatPoolBox] = []
         for number in 0..<configuration.boxes {
-            let kind = CatPoolBox.Kind.allCases[number % CatPoolBox.Kind.allCases.count]
+            let kind = configuration.boxKinds[number % configuration.boxKinds.count]
             let box = CatPoolBox(
                 number: number + 1, kind: kind, city: city, spanStart: spanStart, spanEnd: spanEnd,
                 firstSIM: nextSIM, seed: configuration.seed)
@@ -72,7 +76,7 @@ public struct DaySimulator: Sendable {
         }
         self.boxes = boxes
         var lookAlikes: [LookAlike] = []
-        for kind in LookAlike.Kind.allCases {
+        for kind in configuration.lookAlikeKinds {
             for number in 1...max(1, configuration.lookAlikesPerKind)
             where configuration.lookAlikesPerKind > 0 {
                 let lookAlike = LookAlike(

@@ -11,7 +11,7 @@ import SlidingWindows
 /// How it decides, at every evaluated window `[t − width, t)`:
 /// 1. **Channel candidates.** A SIM is a candidate when, in the window, it placed at least
 ///    `min_calls_per_sim` calls, at least `min_outbound_share` of its calls were outbound
-///    (calls in from SIMs that were themselves dialling hard are not counted as inbound: a
+///    (calls in from SIMs dialling out from the same location are not counted as inbound: a
 ///    box's channels calling each other fake inbound traffic), at least
 ///    `min_distinct_callee_share` went to distinct numbers, at most `max_answered_share` were
 ///    answered, answered calls lasted `max_mean_answered_seconds` or less on average, and it
@@ -25,8 +25,10 @@ import SlidingWindows
 /// 3. **Devices.** Within a cluster, SIMs are linked into devices when they share an IMEI
 ///    (one channel, or SIMs rotated through it by a SIM bank), when their IMEIs have one TAC
 ///    and serial numbers at most 64 apart, or when they call each other.
-/// 4. **Tracking.** An observation continues the tracked cluster holding at least half of
-///    its SIMs (at any location: a box in a vehicle keeps its identity). A cluster is
+/// 4. **Tracking.** An observation continues the tracked cluster with which it shares the
+///    most SIMs, if those are at least half of the smaller of the two (at any location: a
+///    box in a vehicle keeps its identity, and while it moves both its old and new sites
+///    continue it). A cluster is
 ///    `flagged` the first time its score reaches `score_threshold`, `updated` when it then
 ///    gains SIMs or devices or moves, and `closed` when no observation has continued it for
 ///    a whole window.
@@ -83,6 +85,6 @@ struct WindowEvent {
     var peer: UInt64
     var durationSeconds: Int32
     var type: RecordType
-    /// An inbound call from a SIM that was dialling hard when it arrived.
+    /// An inbound call from a SIM that was dialling out from the same location.
     var isFromBusySIM: Bool
 }

@@ -135,42 +135,61 @@ extension DetectorState {
 
     func track(_ observations: [Observation], end: Int64, into decisions: inout [ClusterDecision]) {
         var continued = Set<Int>()
+        /// Per continued cluster: what it gained this round, and whether it moved.
+        var changes: [Int: (gained: Bool, moved: Bool, size: Int)] = [:]
         for observation in observations {
+            // The cluster sharing most SIMs, if they are at least half of the smaller set. A
+            // cluster may take several observations in one round: a box on the move has
+            // SIMs at its old and its new site for a while.
             var best: (index: Int, overlap: Int)?
-            for (index, cluster) in tracked.enumerated() where !continued.contains(index) {
+            for (index, cluster) in tracked.enumerated() {
                 let overlap = observation.sims.reduce(0) {
                     $0 + (cluster.sims.contains($1) ? 1 : 0)
                 }
-                if overlap * 2 >= observation.sims.count, overlap > (best?.overlap ?? 0) {
+                if overlap * 2 >= min(observation.sims.count, cluster.sims.count),
+                    overlap > (best?.overlap ?? 0)
+                {
                     best = (index, overlap)
                 }
             }
             guard let index = best?.index else {
-                var cluster = TrackedCluster(
-                    sims: Set(observation.sims), location: observation.location, lastSeen: end,
-                    last: observation)
-                if observation.score >= profile.scoreThreshold {
-                    flag(&cluster, end: end, into: &decisions)
-                }
-                tracked.append(cluster)
+                tracked.append(
+                    TrackedCluster(
+                        sims: Set(observation.sims), location: observation.location, lastSeen: end,
+                        last: observation))
                 continued.insert(tracked.count - 1)
+                changes[tracked.count - 1] = (false, false, observation.sims.count)
                 continue
             }
-            continued.insert(index)
             var cluster = tracked[index]
-            let gained = observation.sims.contains { !cluster.sims.contains($0) }
-            let moved = cluster.location != observation.location
+            var change = changes[index] ?? (false, false, 0)
+            change.gained =
+                change.gained || observation.sims.contains { !cluster.sims.contains($0) }
             cluster.sims.formUnion(observation.sims)
-            cluster.location = observation.location
+            if observation.sims.count > change.size {
+                // The larger part of the cluster says where it is now.
+                change.moved =
+                    cluster.location != observation.location
+                    || (change.moved && continued.contains(index))
+                cluster.location = observation.location
+                cluster.last = observation
+                change.size = observation.sims.count
+            }
             cluster.lastSeen = end
-            cluster.last = observation
+            tracked[index] = cluster
+            continued.insert(index)
+            changes[index] = change
+        }
+        for index in continued.sorted() {
+            guard let change = changes[index] else { continue }
+            var cluster = tracked[index]
             if cluster.id == nil {
-                if observation.score >= profile.scoreThreshold {
+                if cluster.last.score >= profile.scoreThreshold {
                     flag(&cluster, end: end, into: &decisions)
                 }
             } else {
                 let deviceCount = devices(of: sortedSIMs(cluster.sims)).count
-                if gained || moved || deviceCount > cluster.deviceCount {
+                if change.gained || change.moved || deviceCount > cluster.deviceCount {
                     cluster.deviceCount = deviceCount
                     decisions.append(decision(.updated, cluster, end: end))
                 }

@@ -22,7 +22,7 @@ final class DetectorState {
     var dataDayStart: [Int64] = []
     var dataInDay: [Int32] = []
     var isHot: [Bool] = []
-    /// The last SIM that called this one while dialling hard itself (-1: none).
+    /// The last SIM that called this one while dialling out from the same place (-1: none).
     var busyCaller: [Int32] = []
     var hot: [Int32] = []
     // Window aggregates, kept exact by the window's enter and leave steps.
@@ -73,7 +73,9 @@ final class DetectorState {
         }
         var fromBusy = false
         if record.type == .mtc, let peer = record.peer, let caller = simByMSISDN[peer.rawValue] {
-            fromBusy = isHot[Int(caller)]
+            // A call from a SIM that is dialling out from the same place: a sibling channel.
+            // (Read from the admission-time history: window counts lag by the lateness.)
+            fromBusy = firstCall[Int(caller)] != .max && lastCallLocation[Int(caller)] == location
             if fromBusy { busyCaller[index] = caller }
         }
         return WindowEvent(

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import SIMBoxDetection
 
-/// `catpool detect`: the main job. Flags cat pools in CDR dumps as JSON lines.
+/// `catpool detect`, the main job: flags cat pools in CDR dumps as JSON lines.
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",

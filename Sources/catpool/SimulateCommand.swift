@@ -38,6 +38,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Cat pools (kinds are assigned in turn).") var boxes = 12
     @Option(help: "Look-alikes of each kind.") var lookAlikes = 1
     @Option(
+        help: ArgumentHelp("Box kinds to use, comma-separated (default: all).", valueName: "kinds"))
+    var boxKinds: String?
+    @Option(
+        help: ArgumentHelp(
+            "Look-alike kinds to include, comma-separated (default: all; 'none' for none).",
+            valueName: "kinds"))
+    var lookAlikeKinds: String?
+    @Option(
         name: .customLong("disorder-s"),
         help: "Records arrive up to this many seconds out of order.")
     var disorderSeconds = 0
@@ -100,6 +108,32 @@ struct SimulateCommand: ParsableCommand {
         }
         configuration.boxes = boxes
         configuration.lookAlikesPerKind = lookAlikes
+        if let boxKinds {
+            configuration.boxKinds = try boxKinds.split(separator: ",").map { name in
+                guard let kind = CatPoolBox.Kind(rawValue: String(name)) else {
+                    throw ValidationError(
+                        "--box-kinds: unknown kind '\(name)'; kinds: \(CatPoolBox.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                return kind
+            }
+            guard !configuration.boxKinds.isEmpty else {
+                throw ValidationError("--box-kinds names no kind")
+            }
+        }
+        if let lookAlikeKinds {
+            configuration.lookAlikeKinds =
+                try lookAlikeKinds == "none"
+                ? []
+                : lookAlikeKinds.split(separator: ",").map { name in
+                    guard let kind = LookAlike.Kind(rawValue: String(name)) else {
+                        throw ValidationError(
+                            "--look-alike-kinds: unknown kind '\(name)'; kinds: \(LookAlike.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
+                    }
+                    return kind
+                }
+        }
         configuration.disorderSeconds = disorderSeconds
         configuration.badLineRate = badRate
         guard let form = CDRLineWriter.TimeFormat(rawValue: timeFormat) else {

@@ -12,7 +12,8 @@ struct FixtureReplayTests {
 
     @Test(arguments: Fixture.all("replay") + Fixture.all("errors"))
     func replaysFixture(fixture: Fixture) throws {
-        let result = try CatPoolBinary.run(fixture.arguments, stdin: fixture.input)
+        let result = try CatPoolBinary.run(
+            fixture.arguments, stdin: fixture.input, in: fixture.folder)
         let stdout = maskingRunTime(result.stdout)
         if Self.isRecording {
             try record(stdout, fixture.file("expected.jsonl"))

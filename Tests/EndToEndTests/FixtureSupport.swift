@@ -68,7 +68,10 @@ enum CatPoolBinary {
     /// Runs the binary with `arguments` and stdin from `input` (or `stdinBytes`), and waits.
     ///
     /// Output goes through temporary files, so neither stream can fill a pipe and stall.
-    static func run(_ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = []) throws
+    static func run(
+        _ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = [],
+        in directory: URL? = nil
+    ) throws
         -> CommandResult
     {
         let scratch = try makeScratchFolder()
@@ -82,7 +85,7 @@ enum CatPoolBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.currentDirectoryURL = scratch
+        process.currentDirectoryURL = directory ?? scratch
         process.standardInput = try FileHandle(forReadingFrom: stdinURL)
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
