@@ -18,20 +18,21 @@ import SlidingWindows
 ///    had at most `max_data_sessions_24h` data sessions in the 24 hours of event time before.
 ///    Per-SIM thresholds are deliberately loose: boxes cap each SIM's volume, so the signal
 ///    is the location.
-/// 2. **Clusters.** Candidates are grouped by the location of their latest call. A location
-///    with `min_sims` candidates or more is a cluster observation, scored in [0, 1] from its
-///    SIM count, outbound share, callee diversity, unanswered share, call rate, absence of
-///    data, and device structure; each feature is reported as a reason.
+/// 2. **Clusters.** Each SIM belongs to at most one tracked cluster. A candidate in a
+///    cluster continues it wherever it is now; a candidate in none joins the cluster with
+///    most members at its location, or, where there is none, `min_sims` newcomers or more
+///    found one. So two boxes at one site stay apart once known, and a box in a vehicle
+///    keeps its identity as it passes others. Each cluster's candidates are scored in
+///    [0, 1] from their number, outbound share, callee diversity, unanswered share, call
+///    rate, absence of data, and device structure; each feature is reported as a reason.
 /// 3. **Devices.** Within a cluster, SIMs are linked into devices when they share an IMEI
 ///    (one channel, or SIMs rotated through it by a SIM bank), when their IMEIs have one TAC
 ///    and serial numbers at most 64 apart, or when they call each other.
-/// 4. **Tracking.** An observation continues the tracked cluster with which it shares the
-///    most SIMs, if those are at least half of the smaller of the two (at any location: a
-///    box in a vehicle keeps its identity, and while it moves both its old and new sites
-///    continue it). A cluster is
-///    `flagged` the first time its score reaches `score_threshold`, `updated` when it then
-///    gains SIMs or devices or moves, and `closed` when no observation has continued it for
-///    a whole window.
+/// 4. **Decisions.** A cluster is `flagged` the first time its score reaches
+///    `score_threshold` with at least `min_sims` candidates, `updated` when it then gains
+///    SIMs or devices or moves (its location is where most of its candidates are), and
+///    `closed` when its SIMs have placed no call for a whole window (or none has been a
+///    candidate for as long).
 ///
 /// State: per SIM a few counters (about 100 bytes), the window's records, and callee pairs
 /// of the window. Nothing grows with the input's length but the number of distinct SIMs.

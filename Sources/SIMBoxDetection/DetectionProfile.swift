@@ -138,6 +138,11 @@ public struct DetectionProfile: Sendable, Equatable {
 public struct ProfileError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
+
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
     public var description: String { line > 0 ? "line \(line): \(reason)" : reason }
 }
 

@@ -11,6 +11,7 @@ struct Observation {
 
 /// A cluster followed from one evaluation to the next.
 struct TrackedCluster {
+    /// Every SIM the cluster has shown.
     var sims: Set<Int32>
     var location: Int32
     var lastSeen: Int64
@@ -133,79 +134,89 @@ extension DetectorState {
 
     // MARK: - Tracking clusters
 
-    func track(_ observations: [Observation], end: Int64, into decisions: inout [ClusterDecision]) {
-        var continued = Set<Int>()
-        /// Per continued cluster: what it gained this round, and whether it moved.
-        var changes: [Int: (gained: Bool, moved: Bool, size: Int)] = [:]
-        for observation in observations {
-            // The cluster sharing most SIMs, if they are at least half of the smaller set. A
-            // cluster may take several observations in one round: a box on the move has
-            // SIMs at its old and its new site for a while.
-            var best: (index: Int, overlap: Int)?
-            for (index, cluster) in tracked.enumerated() {
-                let overlap = observation.sims.reduce(0) {
-                    $0 + (cluster.sims.contains($1) ? 1 : 0)
+    /// Continues, starts and ends tracked clusters from this evaluation's channel candidates.
+    ///
+    /// A candidate that belongs to a cluster continues it, wherever it is now: two boxes at
+    /// one site, or a mobile box passing another, stay apart. A candidate that belongs to
+    /// none joins the cluster with most members at its location (a SIM bank's fresh SIMs,
+    /// a growing box), or, where no cluster is, the newcomers found one when they are at
+    /// least `min_sims`.
+    func track(_ candidates: [Int32: [Int32]], end: Int64, into decisions: inout [ClusterDecision])
+    {
+        var members: [Int: [Int32]] = [:]  // cluster key → its candidates this round
+        var placesOfCluster: [Int: [Int32: Int]] = [:]  // cluster key → location → SIMs there
+        for location in candidates.keys.sorted() {
+            guard let sims = candidates[location] else { continue }
+            var newcomers: [Int32] = []
+            var here: [Int: Int] = [:]
+            for sim in sims {
+                let key = clusterOfSIM[Int(sim)]
+                if key >= 0, tracked[key] != nil {
+                    members[key, default: []].append(sim)
+                    here[key, default: 0] += 1
+                    placesOfCluster[key, default: [:]][location, default: 0] += 1
+                } else {
+                    newcomers.append(sim)
                 }
-                if overlap * 2 >= min(observation.sims.count, cluster.sims.count),
-                    overlap > (best?.overlap ?? 0)
-                {
-                    best = (index, overlap)
-                }
             }
-            guard let index = best?.index else {
-                tracked.append(
-                    TrackedCluster(
-                        sims: Set(observation.sims), location: observation.location, lastSeen: end,
-                        last: observation))
-                continued.insert(tracked.count - 1)
-                changes[tracked.count - 1] = (false, false, observation.sims.count)
-                continue
+            guard !newcomers.isEmpty else { continue }
+            if let host = here.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key {
+                members[host, default: []].append(contentsOf: newcomers)
+                placesOfCluster[host, default: [:]][location, default: 0] += newcomers.count
+            } else if Double(newcomers.count) >= profile.minSIMs {
+                let key = nextTrackingKey
+                nextTrackingKey += 1
+                tracked[key] = TrackedCluster(
+                    sims: [], location: location, lastSeen: end,
+                    last: Observation(
+                        location: location, sims: [], statistics: .init(), score: 0, reasons: []))
+                members[key] = newcomers
+                placesOfCluster[key] = [location: newcomers.count]
             }
-            var cluster = tracked[index]
-            var change = changes[index] ?? (false, false, 0)
-            change.gained =
-                change.gained || observation.sims.contains { !cluster.sims.contains($0) }
-            cluster.sims.formUnion(observation.sims)
-            if observation.sims.count > change.size {
-                // The larger part of the cluster says where it is now.
-                change.moved =
-                    cluster.location != observation.location
-                    || (change.moved && continued.contains(index))
-                cluster.location = observation.location
-                cluster.last = observation
-                change.size = observation.sims.count
-            }
-            cluster.lastSeen = end
-            tracked[index] = cluster
-            continued.insert(index)
-            changes[index] = change
         }
-        for index in continued.sorted() {
-            guard let change = changes[index] else { continue }
-            var cluster = tracked[index]
+        for key in members.keys.sorted() {
+            guard var cluster = tracked[key], let sims = members[key],
+                let places = placesOfCluster[key]
+            else { continue }
+            let location =
+                places.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key ?? cluster.location
+            let observation = observe(
+                sims.sorted { imsi[Int($0)] < imsi[Int($1)] }, at: location, end: end)
+            let gained = sims.contains { !cluster.sims.contains($0) }
+            let moved = !cluster.sims.isEmpty && cluster.location != location
+            for sim in sims { clusterOfSIM[Int(sim)] = key }
+            cluster.sims.formUnion(sims)
+            cluster.location = location
+            cluster.lastSeen = end
+            cluster.last = observation
             if cluster.id == nil {
-                if cluster.last.score >= profile.scoreThreshold {
+                if observation.score >= profile.scoreThreshold,
+                    Double(sims.count) >= profile.minSIMs
+                {
                     flag(&cluster, end: end, into: &decisions)
                 }
             } else {
                 let deviceCount = devices(of: sortedSIMs(cluster.sims)).count
-                if change.gained || change.moved || deviceCount > cluster.deviceCount {
+                if gained || moved || deviceCount > cluster.deviceCount {
                     cluster.deviceCount = deviceCount
                     decisions.append(decision(.updated, cluster, end: end))
                 }
             }
-            tracked[index] = cluster
+            tracked[key] = cluster
         }
-        // Clusters no observation continued for a whole window are over.
-        var remaining: [TrackedCluster] = []
-        for (index, cluster) in tracked.enumerated() {
-            if !continued.contains(index) && cluster.lastSeen <= end - windows.widthMilliseconds {
-                if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
-            } else {
-                remaining.append(cluster)
+        // A cluster is over when its SIMs have placed no call for a whole window, or none has
+        // been a candidate for as long.
+        let silentSince = end - windows.widthMilliseconds
+        for key in tracked.keys.sorted() {
+            guard let cluster = tracked[key] else { continue }
+            let newestCall = cluster.sims.reduce(Int64.min) { max($0, lastCall[Int($1)]) }
+            guard cluster.lastSeen <= silentSince || newestCall <= silentSince else { continue }
+            if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
+            for sim in cluster.sims where clusterOfSIM[Int(sim)] == key {
+                clusterOfSIM[Int(sim)] = -1
             }
+            tracked[key] = nil
         }
-        tracked = remaining
     }
 
     private func flag(

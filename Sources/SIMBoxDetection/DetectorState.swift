@@ -19,6 +19,8 @@ final class DetectorState {
     var lastCell: [CellID] = []
     var lastCallLocation: [Int32] = []
     var firstCall: [Int64] = []
+    /// Event time of the latest call placed (admission time, not window time).
+    var lastCall: [Int64] = []
     var dataDayStart: [Int64] = []
     var dataInDay: [Int32] = []
     var isHot: [Bool] = []
@@ -37,7 +39,11 @@ final class DetectorState {
 
     // MARK: Clusters
 
-    var tracked: [TrackedCluster] = []
+    /// Tracked clusters by an internal key (stable while the cluster lives).
+    var tracked: [Int: TrackedCluster] = [:]
+    var nextTrackingKey = 0
+    /// The tracked cluster each SIM belongs to (-1: none): a SIM is in one cluster at most.
+    var clusterOfSIM: [Int] = []
     var nextClusterID = 1
 
     init(profile: DetectionProfile, windows: WindowConfiguration) {
@@ -70,6 +76,7 @@ final class DetectorState {
         if record.type == .moc {
             lastCallLocation[index] = location
             firstCall[index] = min(firstCall[index], time)
+            lastCall[index] = max(lastCall[index], time)
         }
         var fromBusy = false
         if record.type == .mtc, let peer = record.peer, let caller = simByMSISDN[peer.rawValue] {
@@ -94,10 +101,12 @@ final class DetectorState {
         lastCell.append(CellID(rawValue: 0))
         lastCallLocation.append(-1)
         firstCall.append(.max)
+        lastCall.append(.min)
         dataDayStart.append(.min / 2)
         dataInDay.append(0)
         isHot.append(false)
         busyCaller.append(-1)
+        clusterOfSIM.append(-1)
         callsOut.append(0)
         callsInExternal.append(0)
         callsInFromBusy.append(0)
@@ -170,15 +179,7 @@ final class DetectorState {
             }
         }
         hot = stillHot
-        var observations: [Observation] = []
-        for location in byLocation.keys.sorted() {
-            guard let sims = byLocation[location], Double(sims.count) >= profile.minSIMs else {
-                continue
-            }
-            observations.append(
-                observe(sims.sorted { imsi[Int($0)] < imsi[Int($1)] }, at: location, end: end))
-        }
-        track(observations, end: end, into: &decisions)
+        track(byLocation, end: end, into: &decisions)
     }
 
     private func isChannelCandidate(_ sim: Int, at end: Int64) -> Bool {
