@@ -42,6 +42,23 @@ enum PackedDigits {
         }
     }
 
+    /// Orders packed strings as their digit strings order (lexicographically), without
+    /// building the strings: both are padded on the right to 18 digits, and on a tie the
+    /// shorter string comes first.
+    static func lexicographicallyPrecedes(_ lhs: UInt64, _ rhs: UInt64) -> Bool {
+        let lhsCount = digitCount(lhs)
+        let rhsCount = digitCount(rhs)
+        let lhsPadded = (lhs - power(lhsCount)) * power(maxDigits - lhsCount)
+        let rhsPadded = (rhs - power(rhsCount)) * power(maxDigits - rhsCount)
+        return lhsPadded != rhsPadded ? lhsPadded < rhsPadded : lhsCount < rhsCount
+    }
+
+    private static func power(_ exponent: Int) -> UInt64 {
+        var value: UInt64 = 1
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
     static func string(_ packed: UInt64) -> String {
         var bytes: [UInt8] = []
         write(packed, into: &bytes)
@@ -77,7 +94,10 @@ public struct IMSI: Hashable, Comparable, Sendable, CustomStringConvertible {
         self = value
     }
 
-    public static func < (lhs: IMSI, rhs: IMSI) -> Bool { lhs.description < rhs.description }
+    /// Orders as the digit strings do.
+    public static func < (lhs: IMSI, rhs: IMSI) -> Bool {
+        PackedDigits.lexicographicallyPrecedes(lhs.rawValue, rhs.rawValue)
+    }
 
     public var description: String { PackedDigits.string(rawValue) }
 
@@ -202,8 +222,12 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, CustomStringConvertib
     /// `true` for a number, `false` for a hashed non-numeric sender.
     public var isNumeric: Bool { rawValue & Self.alphanumericFlag == 0 }
 
+    /// Orders as the printed numbers do (numbers before hashed senders).
     public static func < (lhs: PhoneNumber, rhs: PhoneNumber) -> Bool {
-        lhs.description < rhs.description
+        guard lhs.isNumeric, rhs.isNumeric else {
+            return lhs.isNumeric != rhs.isNumeric ? lhs.isNumeric : lhs.rawValue < rhs.rawValue
+        }
+        return PackedDigits.lexicographicallyPrecedes(lhs.rawValue, rhs.rawValue)
     }
 
     /// The digits, or `#` and the hash in hexadecimal for a non-numeric sender.

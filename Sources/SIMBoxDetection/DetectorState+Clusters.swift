@@ -109,17 +109,18 @@ extension DetectorState {
         }
         let position = Dictionary(
             uniqueKeysWithValues: sims.enumerated().map { ($0.element, $0.offset) })
+        @inline(__always) func near(_ x: IMEI?, _ y: IMEI?) -> Bool {
+            guard let x, let y else { return false }
+            return x == y || (x.tac == y.tac && abs(x.serial - y.serial) <= 64)
+        }
         for a in sims.indices {
-            let imeisA = imeis(of: sims[a])
+            let (a0, a1) = recentIMEIs[Int(sims[a])]
             if let caller = position[busyCaller[Int(sims[a])]] { parent[root(a)] = root(caller) }
             for b in (a + 1)..<sims.count {
-                let imeisB = imeis(of: sims[b])
-                let isLinked = imeisA.contains { x in
-                    imeisB.contains { y in
-                        x == y || (x.tac == y.tac && abs(x.serial - y.serial) <= 64)
-                    }
+                let (b0, b1) = recentIMEIs[Int(sims[b])]
+                if near(a0, b0) || near(a0, b1) || near(a1, b0) || near(a1, b1) {
+                    parent[root(b)] = root(a)
                 }
-                if isLinked { parent[root(b)] = root(a) }
             }
         }
         var groups: [Int: [Int]] = [:]
@@ -196,7 +197,9 @@ extension DetectorState {
                     flag(&cluster, end: end, into: &decisions)
                 }
             } else {
-                let deviceCount = devices(of: sortedSIMs(cluster.sims)).count
+                // Devices change only with new SIMs: group again only then.
+                let deviceCount =
+                    gained ? devices(of: sortedSIMs(cluster.sims)).count : cluster.deviceCount
                 if gained || moved || deviceCount > cluster.deviceCount {
                     cluster.deviceCount = deviceCount
                     decisions.append(decision(.updated, cluster, end: end))

@@ -42,3 +42,20 @@ struct IdentifiersTests {
         #expect(cells.lookup("nope") == nil && cells.lookup(names[9]) == ids[9])
     }
 }
+
+struct IdentifierOrderTests {
+    @Test func ordersIdentifiersAsTheirDigitStrings() throws {
+        let texts = [
+            "460001234567890", "46000123456789", "001010000000001", "460001234567891", "99999999",
+            "4600012345678901",
+        ]
+        .filter { IMSI($0) != nil }
+        let sorted = texts.compactMap { IMSI($0) }.sorted().map(\.description)
+        #expect(sorted == texts.sorted())
+        let numbers = ["8613800138000", "+861380013800", "95500", "1", "86139"]
+        let sortedNumbers = numbers.compactMap { PhoneNumber($0) }.sorted().map(\.description)
+        #expect(
+            sortedNumbers
+                == numbers.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }.sorted())
+    }
+}
