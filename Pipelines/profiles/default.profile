@@ -1,0 +1,13 @@
+# The built-in profile, as `catpool profile` prints it. Every line NAME = VALUE.
+window_minutes = 60  # width of the trailing window
+hop_minutes = 1  # how often the window is evaluated
+lateness_minutes = 10  # how late a record may arrive and still count
+min_calls_per_sim = 3  # a channel candidate places at least this many calls in the window
+min_outbound_share = 0.9  # …with at least this share outbound (calls from sibling SIMs excluded)
+min_distinct_callee_share = 0.8  # …to at least this share of distinct callees
+max_answered_share = 0.7  # …with at most this share answered
+max_mean_answered_seconds = 150  # …answered calls lasting at most this long on average
+max_data_sessions_24h = 0  # …and at most this many data sessions in 24 hours
+min_sims = 4  # a cluster needs this many candidate SIMs at one location
+saturating_calls_per_minute = 2  # calls per minute at which the rate feature is full
+score_threshold = 0.6  # a cluster is flagged at this score
