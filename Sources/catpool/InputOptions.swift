@@ -75,15 +75,11 @@ struct InputOptions: ParsableArguments {
     func pipelineConfiguration() throws -> PipelineConfiguration {
         var configuration = PipelineConfiguration()
         if let delimiter {
-            switch delimiter {
-            case ",": configuration.delimiter = 0x2C
-            case ";": configuration.delimiter = 0x3B
-            case "|": configuration.delimiter = 0x7C
-            case "tab", "\t", "\\t": configuration.delimiter = 0x09
-            default:
+            guard let byte = Self.delimiterByte(delimiter) else {
                 throw ValidationError(
                     "--delimiter must be ',', ';', '|' or 'tab', not '\(delimiter)'")
             }
+            configuration.delimiter = byte
         }
         for rename in renames {
             let parts = rename.split(separator: "=", maxSplits: 1).map(String.init)
@@ -121,6 +117,17 @@ struct InputOptions: ParsableArguments {
         configuration.collectsRejects = rejects != nil
         configuration.isStrict = strict
         return configuration
+    }
+
+    /// The byte of a delimiter named on the command line: `,` `;` `|` or `tab`.
+    static func delimiterByte(_ name: String) -> UInt8? {
+        switch name {
+        case ",": return 0x2C
+        case ";": return 0x3B
+        case "|": return 0x7C
+        case "tab", "\t", "\\t": return 0x09
+        default: return nil
+        }
     }
 
     /// Reads `Z`, `UTC`, `±hh`, `±hhmm` or `±hh:mm`.

@@ -141,8 +141,7 @@ struct SimulateCommand: ParsableCommand {
                 "--time-format must be one of \(CDRLineWriter.TimeFormat.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let separators: [String: UInt8] = [",": 0x2C, ";": 0x3B, "|": 0x7C, "tab": 0x09]
-        guard let separator = separators[delimiter] else {
+        guard let separator = InputOptions.delimiterByte(delimiter) else {
             throw ValidationError("--delimiter must be ',', ';', '|' or 'tab'")
         }
         var columns = CDRLineWriter.defaultColumns
