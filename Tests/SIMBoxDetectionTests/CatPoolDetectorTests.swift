@@ -73,6 +73,27 @@ struct CatPoolDetectorTests {
         #expect(decisions.last?.devices == [[0, 1, 2, 3], [4, 5, 6, 7]])
     }
 
+    @Test func linksSIMsThatCallEachOther() throws {
+        // Four SIMs with unrelated IMEIs: one device each, until SIM 0 calls SIM 1.
+        let unrelated: (Int) -> IMEI? = { IMEI(tac: 35_000_000 + $0 * 1_111_111, serial: 7) }
+        var records = Self.boxRecords(channels: 4, minutes: 40, imei: unrelated)
+        #expect(try Self.run(records).decisions.last?.devices == [[0], [1], [2], [3]])
+        let caller = records.first { $0.0.imsi.description.hasSuffix("10000") }?.0
+        let callee = records.first { $0.0.imsi.description.hasSuffix("10001") }?.0
+        let sibling = try #require(caller)
+        var inbound = try #require(callee)
+        inbound.type = .mtc
+        inbound.peer = sibling.msisdn
+        inbound.eventTime = EventTime(millisecondsSinceEpoch: Self.start + 3 * 60_000)
+        records.append((inbound, 7))
+        records.sort { $0.0.eventTime < $1.0.eventTime }
+        let decisions = try Self.run(records).decisions
+        #expect(decisions.last?.devices == [[0, 1], [2], [3]])
+        #expect(decisions.last?.statistics.callsBetweenSIMs == 1)
+        #expect(
+            decisions.last?.statistics.callsIn == 0, "a call from a sibling is not inbound traffic")
+    }
+
     @Test func leavesBusyButHumanTrafficAlone() throws {
         // Eight agents on one cell, calls answered and long, to five recurring customers.
         let agents = Self.boxRecords(
