@@ -3,9 +3,9 @@ extension SlidingWindow {
     ///
     /// - every occupied slot holds the bucket it should (`bucket mod count`), no older than
     ///   the oldest bucket any open window can still need;
-    /// - `liveCount` is the number of events held;
+    /// - `storedLiveCount` is the number of events held;
     /// - the next window end is a multiple of the hop.
-    @inline(__always)
+    @inlinable @inline(__always)
     func checkInvariants() {
         #if DEBUG
             let hop = configuration.hopMilliseconds
@@ -23,7 +23,7 @@ extension SlidingWindow {
                 assert(bucket >= oldest, "a bucket outlived every window")
                 held += slots[slot].count
             }
-            assert(held == liveCount, "liveCount drifted")
+            assert(held == storedLiveCount, "storedLiveCount drifted")
             if let nextWindowEnd {
                 assert(nextWindowEnd % hop == 0, "window ends are multiples of the hop")
             }

@@ -37,18 +37,23 @@ public struct SlidingWindow<Event> {
 
     public let configuration: WindowConfiguration
     /// The largest event time seen.
-    public private(set) var maxEventTime: Int64?
+    public var maxEventTime: Int64? { storedMaxEventTime }
+    @usableFromInline var storedMaxEventTime: Int64?
     /// The end of the next window to evaluate; `nil` before the first event.
-    public private(set) var nextWindowEnd: Int64?
+    public var nextWindowEnd: Int64? { storedNextWindowEnd }
+    @usableFromInline var storedNextWindowEnd: Int64?
     /// Events dropped because no open window contained them.
-    public private(set) var lateCount = 0
+    public var lateCount: Int { storedLateCount }
+    @usableFromInline var storedLateCount: Int = 0
     /// Events held (pending or inside the windows).
-    public private(set) var liveCount = 0
+    public var liveCount: Int { storedLiveCount }
+    @usableFromInline var storedLiveCount: Int = 0
 
     /// Ring of hop buckets: slot `b mod count` holds bucket `b` when `bucketNumbers` says so.
-    var slots: [[Event]]
-    var bucketNumbers: [Int64]
+    @usableFromInline var slots: [[Event]]
+    @usableFromInline var bucketNumbers: [Int64]
 
+    @inlinable
     public init(configuration: WindowConfiguration) {
         self.configuration = configuration
         let hop = configuration.hopMilliseconds
@@ -60,27 +65,31 @@ public struct SlidingWindow<Event> {
     }
 
     /// The watermark: the largest event time minus the allowed lateness.
-    public var watermark: Int64? { maxEventTime.map { $0 - configuration.latenessMilliseconds } }
+    @inlinable
+    public var watermark: Int64? {
+        storedMaxEventTime.map { $0 - configuration.latenessMilliseconds }
+    }
 
     /// Inserts an event, first evaluating every window its time makes due.
     ///
     /// - Returns: where the event went; a `.current` event has been handed to `consumer`
     ///   as `.enter` before returning.
     /// - Complexity: amortised O(1) per event, plus O(hops passed) when time jumps.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func insert(_ event: Event, at time: Int64, _ consumer: (Step) throws -> Void)
         rethrows -> Placement
     {
         let hop = configuration.hopMilliseconds
-        if nextWindowEnd == nil {
-            nextWindowEnd = (configuration.bucket(of: time) + 1) * hop
+        if storedNextWindowEnd == nil {
+            storedNextWindowEnd = (configuration.bucket(of: time) + 1) * hop
         }
-        if time > maxEventTime ?? .min {
-            maxEventTime = time
+        if time > storedMaxEventTime ?? .min {
+            storedMaxEventTime = time
             try advance(to: time - configuration.latenessMilliseconds, consumer)
         }
-        guard let nextEnd = nextWindowEnd, time >= nextEnd - configuration.widthMilliseconds else {
-            lateCount += 1
+        guard let nextEnd = storedNextWindowEnd, time >= nextEnd - configuration.widthMilliseconds
+        else {
+            storedLateCount += 1
             return .late
         }
         let bucket = configuration.bucket(of: time)
@@ -95,56 +104,60 @@ public struct SlidingWindow<Event> {
 
     /// Evaluates the remaining windows at the end of the input, up to the one that holds
     /// the newest event.
+    @inlinable
     public mutating func finish(_ consumer: (Step) throws -> Void) rethrows {
-        guard let maxEventTime else { return }
+        guard let storedMaxEventTime else { return }
         let hop = configuration.hopMilliseconds
-        try advance(to: (configuration.bucket(of: maxEventTime) + 1) * hop, consumer)
+        try advance(to: (configuration.bucket(of: storedMaxEventTime) + 1) * hop, consumer)
     }
 
     // MARK: - Private
 
     /// Evaluates every window ending at or before `watermark`.
-    private mutating func advance(to watermark: Int64, _ consumer: (Step) throws -> Void) rethrows {
+    @usableFromInline
+    mutating func advance(to watermark: Int64, _ consumer: (Step) throws -> Void) rethrows {
         let hop = configuration.hopMilliseconds
         let width = configuration.widthMilliseconds
-        while var end = nextWindowEnd, end <= watermark {
-            if liveCount == 0 {
+        while var end = storedNextWindowEnd, end <= watermark {
+            if storedLiveCount == 0 {
                 // Nothing in any window: jump to the last due end instead of stepping to it.
                 end = max(end, watermark - ((watermark % hop) + hop) % hop)
             }
             try drain(bucket: end / hop - 1, as: { .enter($0) }, keep: true, consumer)
             try drain(bucket: (end - width) / hop - 1, as: { .leave($0) }, keep: false, consumer)
             try consumer(.evaluate(windowEnd: end))
-            nextWindowEnd = end + hop
+            storedNextWindowEnd = end + hop
             checkInvariants()
         }
     }
 
-    private mutating func drain(
+    @usableFromInline
+    mutating func drain(
         bucket: Int64, as step: (Event) -> Step, keep: Bool, _ consumer: (Step) throws -> Void
     ) rethrows {
         let slot = self.slot(of: bucket)
         guard bucketNumbers[slot] == bucket else { return }
         for event in slots[slot] { try consumer(step(event)) }
         if !keep {
-            liveCount -= slots[slot].count
+            storedLiveCount -= slots[slot].count
             slots[slot].removeAll(keepingCapacity: true)
             bucketNumbers[slot] = .min
         }
     }
 
-    private mutating func store(_ event: Event, bucket: Int64) {
+    @usableFromInline
+    mutating func store(_ event: Event, bucket: Int64) {
         let slot = self.slot(of: bucket)
         if bucketNumbers[slot] != bucket {
             precondition(slots[slot].isEmpty, "a live bucket would be overwritten")
             bucketNumbers[slot] = bucket
         }
         slots[slot].append(event)
-        liveCount += 1
+        storedLiveCount += 1
     }
 
-    @inline(__always)
-    private func slot(of bucket: Int64) -> Int {
+    @inlinable @inline(__always)
+    func slot(of bucket: Int64) -> Int {
         let count = Int64(slots.count)
         return Int(((bucket % count) + count) % count)
     }

@@ -40,10 +40,11 @@ public struct WindowConfiguration: Sendable, Equatable {
     }
 
     /// Hops in one window.
+    @inlinable
     public var hopsPerWindow: Int { Int(widthMilliseconds / hopMilliseconds) }
 
     /// The hop bucket holding `time`: bucket `b` covers `[b·hop, (b+1)·hop)`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func bucket(of time: Int64) -> Int64 {
         time >= 0 ? time / hopMilliseconds : (time - hopMilliseconds + 1) / hopMilliseconds
     }
