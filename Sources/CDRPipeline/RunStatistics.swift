@@ -14,7 +14,7 @@ public struct RunStatistics: Sendable {
     public var otherTypes = 0
     /// Rejected lines, per reason (indexed like `RejectReason.allCases`).
     public var rejectedByReason = [Int](repeating: 0, count: RejectReason.allCases.count)
-    /// Records too late for any open detection window (counted, not detected on).
+    /// Calls too late for any open detection window (counted, not detected on).
     public var lateRecords = 0
     /// Records kept from the detector by the allow list.
     public var allowedRecords = 0

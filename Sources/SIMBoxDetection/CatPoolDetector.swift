@@ -59,13 +59,17 @@ public struct CatPoolDetector {
 
     /// Feeds one record seen at `location`; decisions made on the way are appended.
     ///
-    /// - Returns: `false` when the record was too late for any open window (it still
-    ///   updates the SIM's 24-hour history).
+    /// Only calls enter the windows: SMS and data records change no window aggregate, only
+    /// the SIM's 24-hour history, so they skip the window (over half of a day's records).
+    ///
+    /// - Returns: `false` when a call was too late for any open window (it still updates the
+    ///   SIM's 24-hour history).
     @discardableResult
     public mutating func feed(
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) -> Bool {
         let event = state.admit(record, location: location)
+        guard record.type == .moc || record.type == .mtc else { return true }
         let state = self.state
         return window.insert(event, at: record.eventTime.millisecondsSinceEpoch) { step in
             state.apply(step, into: &decisions)

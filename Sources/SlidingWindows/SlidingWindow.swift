@@ -114,7 +114,7 @@ public struct SlidingWindow<Event> {
     // MARK: - Private
 
     /// Evaluates every window ending at or before `watermark`.
-    @usableFromInline
+    @inlinable
     mutating func advance(to watermark: Int64, _ consumer: (Step) throws -> Void) rethrows {
         let hop = configuration.hopMilliseconds
         let width = configuration.widthMilliseconds
@@ -131,7 +131,7 @@ public struct SlidingWindow<Event> {
         }
     }
 
-    @usableFromInline
+    @inlinable
     mutating func drain(
         bucket: Int64, as step: (Event) -> Step, keep: Bool, _ consumer: (Step) throws -> Void
     ) rethrows {
@@ -145,7 +145,7 @@ public struct SlidingWindow<Event> {
         }
     }
 
-    @usableFromInline
+    @inlinable
     mutating func store(_ event: Event, bucket: Int64) {
         let slot = self.slot(of: bucket)
         if bucketNumbers[slot] != bucket {
