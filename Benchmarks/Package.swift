@@ -20,7 +20,6 @@ let package = Package(
                 .product(name: "CDRSimulation", package: "catpool"),
             ]
         ),
-        .executableTarget(name: "make-corpus", dependencies: ["CorpusGenerator"]),
         .executableTarget(
             name: "CatPoolBenchmarks",
             dependencies: [

@@ -1,49 +1,60 @@
 #!/usr/bin/env bash
-# Times catpool's reading stage against `zstd -dc` on the same file in the same run.
+# Times catpool against `zstd -dc` on the same simulated day, in the same run.
 #
-#   Pipelines/bench.sh [RECORDS]      # default 5000000 records (about 635 MB decoded)
+#   Pipelines/bench.sh [SUBSCRIBERS]     # default 1000000: a city's day, about 26.7 M records
 #
-# Builds catpool and the corpus generator in release mode, makes bench-data/corpus-RECORDS.csv.zst
-# once (Benchmarks/Sources/CorpusGenerator: ~127-byte lines, deterministic), then runs
-# `zstd -dc FILE >/dev/null` and `catpool check -q FILE` alternately, RUNS times each
-# (default 5), and prints the medians, the ratio and catpool's peak RSS.
+# Builds catpool in release mode, simulates bench-data/day-SUBSCRIBERS.csv.zst (with its cell
+# table and truth) once, then runs, alternately and RUNS times each (default 3):
+#   zstd -dc DAY >/dev/null
+#   catpool check -q DAY                       (reading alone: decode, split, parse)
+#   catpool detect -q --cells CELLS DAY        (the main job)
+# and prints the medians, each as a ratio to zstd -dc, with peak RSS (/usr/bin/time) and the
+# detection quality of the last run (catpool score).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-records=${1:-5000000}
-runs=${RUNS:-5}
+subscribers=${1:-1000000}
+runs=${RUNS:-3}
 data=bench-data
-file=$data/corpus-$records.csv.zst
+day=$data/day-$subscribers.csv.zst
+cells=$data/cells-$subscribers.csv
+truth=$data/truth-$subscribers.json
 for tool in zstd /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench.sh: needs $tool (apt-get install -y zstd time)" >&2; exit 69; }
 done
 
 swift build -c release --product catpool >/dev/null
-(cd Benchmarks && swift build -c release --product make-corpus >/dev/null)
-mkdir -p "$data"
-[ -s "$file" ] || Benchmarks/.build/release/make-corpus "$records" "$file"
-
 catpool=.build/release/catpool
-measure() {  # prints "seconds peak_kb" of one run of "$@"
-  /usr/bin/time -f '%e %M' -o "$data/time.out" "$@" >/dev/null 2>"$data/stderr.out" \
+mkdir -p "$data"
+if [ ! -s "$day" ]; then
+  /usr/bin/time -f "simulated in %e s" "$catpool" simulate --subscribers "$subscribers" \
+    --out "$day" --truth "$truth" --cells "$cells"
+fi
+
+measure() {  # measure OUTPUT COMMAND...: prints "seconds peak_kb" of one run, stdout to OUTPUT
+  local output=$1
+  shift
+  /usr/bin/time -f '%e %M' -o "$data/time.out" "$@" >"$output" 2>"$data/stderr.out" \
     || { cat "$data/stderr.out" >&2; exit 1; }
   cat "$data/time.out"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-zstd_times=(); catpool_times=(); peak=0
+declare -A times peaks
 for ((i = 0; i < runs; i++)); do
-  read -r seconds _ < <(measure zstd -dc "$file"); zstd_times+=("$seconds")
-  read -r seconds kb < <(measure "$catpool" check -q "$file"); catpool_times+=("$seconds")
-  (( kb > peak )) && peak=$kb
+  read -r s _ < <(measure /dev/null zstd -dc "$day"); times[zstd]+="$s "
+  read -r s kb < <(measure /dev/null "$catpool" check -q "$day"); times[check]+="$s "; peaks[check]=$kb
+  read -r s kb < <(measure "$data/detected.jsonl" "$catpool" detect -q --cells "$cells" "$day"); times[detect]+="$s "; peaks[detect]=$kb
 done
-zstd_median=$(printf '%s\n' "${zstd_times[@]}" | median)
-catpool_median=$(printf '%s\n' "${catpool_times[@]}" | median)
-decoded=$(zstd -lv "$file" 2>/dev/null | awk '/Decompressed Size/ { gsub(/[(),]/, "", $0); for (i = 1; i <= NF; i++) if ($i == "B") print $(i-1) }' | tail -1)
+records=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['records'])" "$truth" 2>/dev/null || echo 0)
+zstd_median=$(printf '%s\n' ${times[zstd]} | median)
 
-echo "machine:   $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(swift --version 2>/dev/null | head -1)"
-echo "file:      $file ($records records, $(stat -c %s "$file") bytes compressed${decoded:+, $decoded bytes decoded})"
-echo "zstd -dc:  ${zstd_median} s (median of $runs: ${zstd_times[*]})"
-echo "catpool:   ${catpool_median} s (median of $runs: ${catpool_times[*]}), peak RSS $((peak / 1024)) MB"
-awk -v z="$zstd_median" -v c="$catpool_median" -v n="$records" \
-  'BEGIN { printf "ratio:     %.2f x the speed of zstd -dc; %.2f M records/s\n", z / c, n / c / 1e6 }'
+echo "machine:  $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(swift --version 2>/dev/null | head -1)"
+echo "day:      $day ($subscribers subscribers, $records records, $(stat -c %s "$day") bytes compressed)"
+echo "zstd -dc: ${zstd_median} s (runs: ${times[zstd]})"
+for job in check detect; do
+  job_median=$(printf '%s\n' ${times[$job]} | median)
+  awk -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" -v kb="${peaks[$job]}" -v all="${times[$job]}" \
+    'BEGIN { printf "%-9s %s s (runs: %s) = %.2f x zstd -dc, %.2f M records/s, peak RSS %d MB\n", name ":", c, all, z / c, n / c / 1e6, kb / 1024 }'
+done
+echo "quality:  $("$catpool" score --truth "$truth" "$data/detected.jsonl" | tail -1)"
