@@ -39,6 +39,8 @@ public struct Pipeline {
     private var decisions: [ClusterDecision] = []
     /// Cell id → allowed by the allow list (filled as cells appear).
     private var allowedCells: [Bool] = []
+    /// The allow list, or `nil` when it is empty (checked once, not per record).
+    private let allowList: AllowList?
 
     /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
     public init(configuration: PipelineConfiguration) throws {
@@ -46,6 +48,7 @@ public struct Pipeline {
         cells = CellInterner()
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
+        allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
         detector = try configuration.detection.map { try CatPoolDetector(profile: $0.profile) }
     }
 
@@ -196,8 +199,7 @@ public struct Pipeline {
     // MARK: - Detection
 
     private mutating func detect(into output: inout PipelineOutput) {
-        guard let allowList = configuration.detection?.allowList else { return }
-        if !allowList.isEmpty {
+        if let allowList {
             let cell = Int(record.cell.rawValue)
             while allowedCells.count <= cell {
                 allowedCells.append(

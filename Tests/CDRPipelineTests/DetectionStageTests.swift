@@ -1,0 +1,73 @@
+import CDRPipeline
+import CDRRecords
+import CDRSimulation
+import Testing
+
+/// The detection stage inside the pipeline: allow list, cell table, statistics.
+struct DetectionStageTests {
+    static let day: (bytes: [UInt8], simulator: DaySimulator) = {
+        var configuration = DaySimulator.Configuration()
+        configuration.seed = 3
+        configuration.subscribers = 300
+        configuration.hours = 4
+        configuration.start = EventTime(secondsSinceEpoch: 1_795_132_800)
+        configuration.boxes = 1
+        configuration.boxKinds = [.standard]
+        configuration.lookAlikeKinds = []
+        var simulator = DaySimulator(configuration: configuration)
+        var bytes: [UInt8] = []
+        try? simulator.run { bytes.append(contentsOf: $0) }
+        return (bytes, simulator)
+    }()
+
+    static func detect(allow: String = "") throws -> (events: String, statistics: RunStatistics) {
+        var configuration = PipelineConfiguration()
+        configuration.detection = .init(
+            cellTable: try CellTable(bytes: day.simulator.city.cellTable()),
+            allowList: try AllowList(text: allow))
+        var pipeline = try Pipeline(configuration: configuration)
+        var output = PipelineOutput()
+        pipeline.beginInput(named: "day")
+        try day.bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }
+        try pipeline.finishInput(
+            bytesIn: day.bytes.count, format: .plain, isCutShort: false, into: &output)
+        pipeline.finish(into: &output)
+        return (String(decoding: output.events, as: UTF8.self), pipeline.statistics)
+    }
+
+    @Test func flagsTheBoxAtItsSite() throws {
+        let (events, statistics) = try Self.detect()
+        let box = Self.day.simulator.boxes[0]
+        #expect(
+            events.hasPrefix(
+                "{\"event\":\"flagged\",\"cluster_id\":\"cp-1\",\"location\":\"\(Self.day.simulator.city.sites[box.site].name)\""
+            ))
+        #expect(statistics.decisions["flagged"] == 1)
+        #expect(statistics.allowedRecords == 0)
+    }
+
+    @Test(arguments: ["cell", "imsi", "msisdn"])
+    func allowListKeepsTheBoxFromTheDetector(kind: String) throws {
+        let box = Self.day.simulator.boxes[0]
+        let city = Self.day.simulator.city
+        let lines: [String]
+        switch kind {
+        case "cell": lines = box.cells.map { "cell \(city.name(of: $0))" }
+        case "imsi":
+            lines = box.imsis.compactMap { IMSI(rawValue: $0) }.map {
+                "imsi \($0)  # a known gateway"
+            }
+        default: lines = ["msisdn +86170"]  // the simulator's device numbers
+        }
+        let (events, statistics) = try Self.detect(
+            allow: "# allowed\n" + lines.joined(separator: "\n") + "\n")
+        #expect(events.isEmpty)
+        #expect(statistics.allowedRecords > 0)
+    }
+
+    @Test func refusesAMalformedAllowList() {
+        #expect(throws: AllowListError.self) { try AllowList(text: "imsi 12ab") }
+        #expect(throws: AllowListError.self) { try AllowList(text: "phone 8613800") }
+        #expect(throws: AllowListError.self) { try AllowList(text: "cell") }
+    }
+}
