@@ -83,11 +83,10 @@ public struct CatPoolDetector {
     }
 }
 
-/// One record as the window holds it: 32 bytes, no references.
+/// One call as the window holds it: 24 bytes, no references.
 struct WindowEvent {
-    var sim: Int32
-    var location: Int32
     var peer: UInt64
+    var sim: Int32
     var durationSeconds: Int32
     var type: RecordType
     /// An inbound call from a SIM that was dialling out from the same location.

@@ -1,8 +1,7 @@
 import CDRRecords
 
-/// What one evaluation saw at one location.
+/// What one evaluation saw of one cluster's candidate SIMs.
 struct Observation {
-    var location: Int32
     var sims: [Int32]
     var statistics: ClusterDecision.Statistics
     var score: Double
@@ -22,9 +21,9 @@ struct TrackedCluster {
 }
 
 extension DetectorState {
-    // MARK: - Observing a location
+    // MARK: - Observing a cluster
 
-    func observe(_ sims: [Int32], at location: Int32, end: Int64) -> Observation {
+    func observe(_ sims: [Int32], end: Int64) -> Observation {
         var statistics = ClusterDecision.Statistics()
         var answeredSeconds: Int64 = 0
         var busy: Int64 = 0
@@ -90,8 +89,7 @@ extension DetectorState {
                     code: "calls_between_sims", value: Double(statistics.callsBetweenSIMs),
                     threshold: 1))
         }
-        return Observation(
-            location: location, sims: sims, statistics: statistics, score: score, reasons: reasons)
+        return Observation(sims: sims, statistics: statistics, score: score, reasons: reasons)
     }
 
     /// Links SIMs into devices; returns groups of positions in `sims`, each sorted, sorted by first.
@@ -169,8 +167,7 @@ extension DetectorState {
                 nextTrackingKey += 1
                 tracked[key] = TrackedCluster(
                     sims: [], location: location, lastSeen: end,
-                    last: Observation(
-                        location: location, sims: [], statistics: .init(), score: 0, reasons: []))
+                    last: Observation(sims: [], statistics: .init(), score: 0, reasons: []))
                 members[key] = newcomers
                 placesOfCluster[key] = [location: newcomers.count]
             }
@@ -182,7 +179,7 @@ extension DetectorState {
             let location =
                 places.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key ?? cluster.location
             let observation = observe(
-                sims.sorted { imsi[Int($0)] < imsi[Int($1)] }, at: location, end: end)
+                sims.sorted { imsi[Int($0)] < imsi[Int($1)] }, end: end)
             let gained = sims.contains { !cluster.sims.contains($0) }
             let moved = !cluster.sims.isEmpty && cluster.location != location
             for sim in sims { clusterOfSIM[Int(sim)] = key }

@@ -91,9 +91,9 @@ final class DetectorState {
             if fromBusy { busyCaller[index] = caller }
         }
         return WindowEvent(
-            sim: sim, location: location, peer: record.peer?.rawValue ?? 0,
-            durationSeconds: record.durationSeconds ?? -1, type: record.type,
-            isFromBusySIM: fromBusy)
+            peer: record.peer?.rawValue ?? 0, sim: sim,
+            durationSeconds: record.durationSeconds ?? -1,
+            type: record.type, isFromBusySIM: fromBusy)
     }
 
     private func number(of imsi: IMSI) -> Int32 {
