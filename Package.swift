@@ -26,11 +26,14 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // Two static inline functions (a cache prefetch hint, the thread id); nothing to link.
+        .systemLibrary(name: "CSupport"),
+
         // MARK: - Core (no I/O)
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
         .target(name: "CDRRecords"),
         .target(name: "SlidingWindows"),
-        .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows"]),
+        .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "CDRPipeline"]),
 
@@ -41,6 +44,7 @@ let package = Package(
                 "CDRPipeline",
                 "CDRInput",
                 "CDRSimulation",
+                "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

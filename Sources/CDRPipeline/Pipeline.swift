@@ -34,7 +34,11 @@ public struct Pipeline {
     private var inputName = "-"
     private var record = CallRecord.placeholder
     private var describedRejects = 0
-    private var detector: CatPoolDetector?
+    private let detection: DetectionStage?
+    /// Records not detected on because their cell was new when the cell table was full.
+    private var shedForCells = 0
+    private var hasWarnedOfShedding = false
+    private var limitMB: Int { (configuration.detection?.limits.maxBytes ?? 0) >> 20 }
     private var locations: LocationIndex
     private var decisions: [ClusterDecision] = []
     /// Cell id → allowed by the allow list (filled as cells appear).
@@ -45,19 +49,53 @@ public struct Pipeline {
     /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
     public init(configuration: PipelineConfiguration) throws {
         self.configuration = configuration
-        cells = CellInterner()
+        cells = CellInterner(limit: configuration.detection?.limits.maxCells ?? Int(UInt32.max - 1))
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
         allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
-        detector = try configuration.detection.map { try CatPoolDetector(profile: $0.profile) }
+        detection = try configuration.detection.map {
+            try DetectionStage(
+                profile: $0.profile, limits: $0.limits, isThreaded: $0.runsOnOwnThread)
+        }
     }
 
     /// Ends the run: evaluates the windows still open and writes the last decisions.
     public mutating func finish(into output: inout PipelineOutput) {
-        guard var detector else { return }
-        detector.finish(into: &decisions)
-        self.detector = detector
+        guard let detection else { return }
+        record(detection.finish(into: &decisions), into: &output)
         writeDecisions(into: &output)
+    }
+
+    /// Waits until every record fed so far has been through the detector and adds their
+    /// decisions to `output`: call it before waiting for more input, so a live feed's
+    /// decisions go out at once.
+    public mutating func flushDetection(into output: inout PipelineOutput) {
+        guard let detection else { return }
+        detection.handOver()
+        record(detection.collect(into: &decisions, waiting: true), into: &output)
+        if !decisions.isEmpty { writeDecisions(into: &output) }
+    }
+
+    private mutating func record(
+        _ counts: DetectionStage.Counts, into output: inout PipelineOutput
+    ) {
+        statistics.lateRecords = counts.lateRecords
+        statistics.shedRecords = counts.shedRecords + shedForCells
+        if counts.evictedSIMs > 0, statistics.evictedSIMs == 0 {
+            output.diagnostics.append(
+                "warning: detector state reached its cap (--max-state-mb \(limitMB)): "
+                    + "evicting the least recently active SIMs")
+        }
+        if statistics.shedRecords > 0, !hasWarnedOfShedding {
+            hasWarnedOfShedding = true
+            output.diagnostics.append(
+                "warning: detector state is full (--max-state-mb \(limitMB)) of SIMs or cells "
+                    + "all live in the window: records of new ones are dropped (counted as "
+                    + "shed_records in --stats)")
+        }
+        statistics.evictedSIMs = counts.evictedSIMs
+        statistics.peakStateBytes = max(statistics.peakStateBytes, counts.stateBytes)
+        statistics.peakSIMs = max(statistics.peakSIMs, counts.simCount)
     }
 
     /// Starts a new input: line numbers restart and a header is expected (unless the
@@ -85,6 +123,7 @@ public struct Pipeline {
         var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         swap(&lines, &splitter)
         defer { swap(&lines, &splitter) }
+        defer { drainDetector(into: &output) }
         do {
             try lines.feed(chunk) { line in try handle(line, into: &output) }
         } catch let error as PipelineError {
@@ -111,6 +150,7 @@ public struct Pipeline {
         var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         swap(&lines, &splitter)
         defer { swap(&lines, &splitter) }
+        defer { drainDetector(into: &output) }
         do {
             try lines.finish { line in
                 if isCutShort {
@@ -176,7 +216,7 @@ public struct Pipeline {
             if statistics.lastEventTime.map({ time > $0 }) ?? true {
                 statistics.lastEventTime = time
             }
-            if detector != nil { detect(into: &output) }
+            if detection != nil, CatPoolDetector.uses(record.type) { detect(into: &output) }
         case .otherType:
             if !adoptIfHeader(bytes) { statistics.otherTypes += 1 }
         case .rejected(let error):
@@ -199,6 +239,10 @@ public struct Pipeline {
     // MARK: - Detection
 
     private mutating func detect(into output: inout PipelineOutput) {
+        guard record.cell != .overflow else {
+            shedForCells += 1
+            return
+        }
         if let allowList {
             let cell = Int(record.cell.rawValue)
             while allowedCells.count <= cell {
@@ -214,9 +258,14 @@ public struct Pipeline {
             }
         }
         let location = locations.location(of: record.cell, cells: cells)
-        if detector?.feed(record, location: location, into: &decisions) == false {
-            statistics.lateRecords += 1
-        }
+        detection?.add(record, location: location)
+    }
+
+    /// Hands the chunk's records on to the detector and writes the decisions it has made.
+    private mutating func drainDetector(into output: inout PipelineOutput) {
+        guard let detection else { return }
+        detection.handOver()
+        record(detection.collect(into: &decisions, waiting: false), into: &output)
         if !decisions.isEmpty { writeDecisions(into: &output) }
     }
 

@@ -30,14 +30,22 @@ public struct PipelineConfiguration: Sendable {
         public var profile: DetectionProfile
         public var cellTable: CellTable
         public var allowList: AllowList
+        /// The cap on detector state (`--max-state-mb`).
+        public var limits: StateLimits
+        /// Whether the detector runs on a thread of its own, overlapping the parser (the
+        /// executable's choice; the output is the same bytes either way).
+        public var runsOnOwnThread: Bool
 
         public init(
             profile: DetectionProfile = .standard, cellTable: CellTable = CellTable(),
-            allowList: AllowList = AllowList()
+            allowList: AllowList = AllowList(), limits: StateLimits = .standard,
+            runsOnOwnThread: Bool = false
         ) {
             self.profile = profile
             self.cellTable = cellTable
             self.allowList = allowList
+            self.limits = limits
+            self.runsOnOwnThread = runsOnOwnThread
         }
     }
 

@@ -16,6 +16,14 @@ public struct RunStatistics: Sendable {
     public var rejectedByReason = [Int](repeating: 0, count: RejectReason.allCases.count)
     /// Calls too late for any open detection window (counted, not detected on).
     public var lateRecords = 0
+    /// SIMs evicted from the detector's state to stay within `--max-state-mb`.
+    public var evictedSIMs = 0
+    /// Records the detector dropped: the state cap was full of SIMs all live in the window,
+    /// or the record's cell was new when the cell table was full.
+    public var shedRecords = 0
+    /// The most SIMs and bytes of detector state held, sampled after each chunk of input.
+    public var peakSIMs = 0
+    public var peakStateBytes = 0
     /// Records kept from the detector by the allow list.
     public var allowedRecords = 0
     /// Detector decisions by kind (`flagged`, `updated`, `closed`).
@@ -82,6 +90,13 @@ public struct RunStatistics: Sendable {
         json.int(lateRecords)
         json.key("allowed_records")
         json.int(allowedRecords)
+        json.key("detector_state")
+        json.beginObject()
+        json.key("peak_sims"); json.int(peakSIMs)
+        json.key("peak_bytes"); json.int(peakStateBytes)
+        json.key("evicted_sims"); json.int(evictedSIMs)
+        json.key("shed_records"); json.int(shedRecords)
+        json.endObject()
         json.key("clusters")
         json.beginObject()
         for kind in ["flagged", "updated", "closed"] {
@@ -127,6 +142,7 @@ public struct RunStatistics: Sendable {
             text += " (" + reasons.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
         }
         if lateRecords > 0 { text += ", \(lateRecords) too late for detection" }
+        if shedRecords > 0 { text += ", \(shedRecords) shed by the state cap" }
         if let flagged = decisions["flagged"] { text += "; \(flagged) clusters flagged" }
         if let firstEventTime, let lastEventTime {
             text += "; events \(firstEventTime) to \(lastEventTime)"

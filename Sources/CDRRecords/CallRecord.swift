@@ -52,6 +52,9 @@ public struct CellID: Hashable, Comparable, Sendable {
 
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// A cell that could not be interned: the interner was at its limit.
+    public static let overflow = CellID(rawValue: .max)
+
     public static func < (lhs: CellID, rhs: CellID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -24,7 +24,11 @@ public final class CellInterner {
     @exclusivity(unchecked) private var offsets: [Int] = [0]
     @exclusivity(unchecked) private var arena: [UInt8] = []
 
-    public init(expectedCount: Int = 4096) {
+    /// The most cells interned; later new tokens get `CellID.overflow`.
+    public let limit: Int
+
+    public init(expectedCount: Int = 4096, limit: Int = Int(UInt32.max - 1)) {
+        self.limit = limit
         var capacity = 16
         while capacity < expectedCount * 2 { capacity *= 2 }
         slots = .allocate(capacity: capacity)
@@ -35,7 +39,8 @@ public final class CellInterner {
 
     deinit { slots.deallocate() }
 
-    /// Returns the id of `token`, assigning the next id when it is new.
+    /// Returns the id of `token`, assigning the next id when it is new, or `.overflow` when it
+    /// is new and `limit` cells are interned already.
     @inline(__always)
     public func intern(_ token: UnsafeRawBufferPointer) -> CellID {
         let hash = ByteHash.hash(token)
@@ -48,6 +53,7 @@ public final class CellInterner {
             if hashes[id] == hash, tokenEquals(id, token) { return CellID(rawValue: entry - 1) }
             slot = (slot + 1) & mask
         }
+        guard count < limit else { return .overflow }
         let id = count
         count += 1
         slots[slot] = UInt32(truncatingIfNeeded: id + 1)

@@ -7,17 +7,61 @@ enum PackedDigits {
     static let maxDigits = 18
 
     /// Packs `field` when it is 1 to 18 ASCII digits.
+    ///
+    /// Eight digits at a time where it can (an IMSI is 15 digits: one word and seven bytes).
     @inline(__always)
     static func pack(_ field: UnsafeRawBufferPointer) -> UInt64? {
         let count = field.count
-        guard count >= 1, count <= maxDigits else { return nil }
+        guard count >= 1, count <= maxDigits, let base = field.baseAddress else { return nil }
         var value: UInt64 = 1
-        for index in 0..<count {
-            let digit = field[index] &- 0x30
+        var index = 0
+        while index + 8 <= count {
+            let word = UInt64(
+                littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            guard let eight = eightDigits(word) else { return nil }
+            value = value &* 100_000_000 &+ eight
+            index += 8
+        }
+        let rest = count - index
+        if rest > 0, index > 0 {
+            // The last 1...7 digits: load the eight bytes that end the field (all inside it)
+            // and read the bytes already taken as leading zeros.
+            let word = UInt64(
+                littleEndian: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            let taken: UInt64 = (1 << UInt64((8 - rest) * 8)) &- 1
+            guard let tail = eightDigits((word & ~taken) | (0x3030_3030_3030_3030 & taken)) else {
+                return nil
+            }
+            return value &* powersOfTen[rest] &+ tail
+        }
+        while index < count {
+            let digit = base.load(fromByteOffset: index, as: UInt8.self) &- 0x30
             guard digit < 10 else { return nil }
             value = value &* 10 &+ UInt64(digit)
+            index += 1
         }
         return value
+    }
+
+    private static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000,
+    ]
+
+    /// The value of eight ASCII digits loaded little-endian (first digit in the low byte), or
+    /// `nil` when any byte is not a digit. (The multiply-and-shift reduction is fast_float's.)
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64? {
+        let digits = word &- 0x3030_3030_3030_3030
+        // A byte that was below "0" has wrapped to its top bit; one above "9" reaches it
+        // when 0x76 is added. (Borrows and carries only spread from bytes already caught.)
+        guard (digits | (digits &+ 0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 == 0 else {
+            return nil
+        }
+        let pairs = (digits &* 10) &+ (digits >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        return
+            ((pairs & mask) &* (100 + (1_000_000 << 32))
+            &+ ((pairs >> 16) & mask) &* (1 + (10_000 << 32))) >> 32
     }
 
     static func digitCount(_ packed: UInt64) -> Int {

@@ -29,16 +29,18 @@ extension DetectorState {
         var busy: Int64 = 0
         var earliest = Int64.max
         var dataFree = 0
-        for sim in sims.map(Int.init) {
-            statistics.callsOut += Int(callsOut[sim])
-            statistics.callsIn += Int(callsInExternal[sim])
-            statistics.callsBetweenSIMs += Int(callsInFromBusy[sim])
-            statistics.distinctCallees += Int(distinctCallees[sim])
-            statistics.answeredShare += Double(answered[sim])
-            answeredSeconds += self.answeredSeconds[sim]
-            busy += busySeconds[sim]
-            earliest = min(earliest, firstCall[sim])
-            if end - dataDayStart[sim] >= Self.day || dataInDay[sim] == 0 { dataFree += 1 }
+        for sim in sims {
+            let counts = self.counts[sim]
+            let history = self.history[sim]
+            statistics.callsOut += Int(counts.callsOut)
+            statistics.callsIn += Int(counts.callsInExternal)
+            statistics.callsBetweenSIMs += Int(counts.callsInFromBusy)
+            statistics.distinctCallees += Int(counts.distinctCallees)
+            statistics.answeredShare += Double(counts.answered)
+            answeredSeconds += Int64(counts.answeredSeconds)
+            busy += Int64(counts.busySeconds)
+            earliest = min(earliest, history.firstCall)
+            if end - history.dataDayStart >= Self.day || history.dataInDay == 0 { dataFree += 1 }
         }
         let out = Double(max(statistics.callsOut, 1))
         let answeredCalls = statistics.answeredShare
@@ -106,16 +108,19 @@ extension DetectorState {
             return node
         }
         let position = Dictionary(
-            uniqueKeysWithValues: sims.enumerated().map { ($0.element, $0.offset) })
-        @inline(__always) func near(_ x: IMEI?, _ y: IMEI?) -> Bool {
-            guard let x, let y else { return false }
-            return x == y || (x.tac == y.tac && abs(x.serial - y.serial) <= 64)
+            uniqueKeysWithValues: sims.enumerated().map { (history[$0.element].imsi, $0.offset) })
+        @inline(__always) func near(_ x: UInt64, _ y: UInt64) -> Bool {
+            guard x != 0, y != 0 else { return false }
+            // Packed IMEIs hold TAC * 10^6 + serial: one TAC and serials at most 64 apart.
+            return x / 1_000_000 == y / 1_000_000 && (x > y ? x - y : y - x) <= 64
         }
         for a in sims.indices {
-            let (a0, a1) = recentIMEIs[Int(sims[a])]
-            if let caller = position[busyCaller[Int(sims[a])]] { parent[root(a)] = root(caller) }
+            let (a0, a1) = (history[sims[a]].imei0, history[sims[a]].imei1)
+            if let callerIMSI = busyCallers[sims[a]], let caller = position[callerIMSI] {
+                parent[root(a)] = root(caller)
+            }
             for b in (a + 1)..<sims.count {
-                let (b0, b1) = recentIMEIs[Int(sims[b])]
+                let (b0, b1) = (history[sims[b]].imei0, history[sims[b]].imei1)
                 if near(a0, b0) || near(a0, b1) || near(a1, b0) || near(a1, b1) {
                     parent[root(b)] = root(a)
                 }
@@ -127,8 +132,14 @@ extension DetectorState {
     }
 
     func imeis(of sim: Int32) -> [IMEI] {
-        let pair = recentIMEIs[Int(sim)]
-        return [pair.0, pair.1].compactMap { $0 }
+        [history[sim].imei0, history[sim].imei1].filter { $0 != 0 }.map { IMEI(rawValue14: $0) }
+    }
+
+    func imsi(of sim: Int32) -> IMSI {
+        guard let imsi = IMSI(rawValue: history[sim].imsi) else {
+            preconditionFailure("SIM \(sim) has no IMSI: evicted while in a cluster")
+        }
+        return imsi
     }
 
     // MARK: - Tracking clusters
@@ -149,7 +160,7 @@ extension DetectorState {
             var newcomers: [Int32] = []
             var here: [Int: Int] = [:]
             for sim in sims {
-                let key = clusterOfSIM[Int(sim)]
+                let key = Int(history[sim].cluster)
                 if key >= 0, tracked[key] != nil {
                     members[key, default: []].append(sim)
                     here[key, default: 0] += 1
@@ -179,10 +190,10 @@ extension DetectorState {
             let location =
                 places.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key ?? cluster.location
             let observation = observe(
-                sims.sorted { imsi[Int($0)] < imsi[Int($1)] }, end: end)
+                sims.sorted { imsi(of: $0) < imsi(of: $1) }, end: end)
             let gained = sims.contains { !cluster.sims.contains($0) }
             let moved = !cluster.sims.isEmpty && cluster.location != location
-            for sim in sims { clusterOfSIM[Int(sim)] = key }
+            for sim in sims { history[sim].cluster = Int32(key) }
             cluster.sims.formUnion(sims)
             cluster.location = location
             cluster.lastSeen = end
@@ -209,11 +220,11 @@ extension DetectorState {
         let silentSince = end - windows.widthMilliseconds
         for key in tracked.keys.sorted() {
             guard let cluster = tracked[key] else { continue }
-            let newestCall = cluster.sims.reduce(Int64.min) { max($0, lastCall[Int($1)]) }
+            let newestCall = cluster.sims.reduce(Int64.min) { max($0, history[$1].lastCall) }
             guard cluster.lastSeen <= silentSince || newestCall <= silentSince else { continue }
             if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
-            for sim in cluster.sims where clusterOfSIM[Int(sim)] == key {
-                clusterOfSIM[Int(sim)] = -1
+            for sim in cluster.sims where history[sim].cluster == Int32(key) {
+                history[sim].cluster = -1
             }
             tracked[key] = nil
         }
@@ -229,7 +240,7 @@ extension DetectorState {
     }
 
     private func sortedSIMs(_ sims: Set<Int32>) -> [Int32] {
-        sims.sorted { imsi[Int($0)] < imsi[Int($1)] }
+        sims.sorted { imsi(of: $0) < imsi(of: $1) }
     }
 
     private func decision(_ kind: ClusterDecision.Kind, _ cluster: TrackedCluster, end: Int64)
@@ -238,10 +249,12 @@ extension DetectorState {
         let sims = sortedSIMs(cluster.sims)
         let entries = sims.map { sim in
             ClusterDecision.SIM(
-                imsi: imsi[Int(sim)], msisdn: msisdn[Int(sim)],
+                imsi: imsi(of: sim),
+                msisdn: history[sim].msisdn == 0 ? nil : PhoneNumber(rawValue: history[sim].msisdn),
                 imeis: Array(Set(imeis(of: sim))).sorted())
         }
-        let cells = Array(Set(cluster.last.sims.map { lastCell[Int($0)] })).sorted()
+        let cells = Array(Set(cluster.last.sims.map { CellID(rawValue: history[$0].lastCell) }))
+            .sorted()
         return ClusterDecision(
             kind: kind, clusterID: cluster.id ?? 0, location: cluster.location, cells: cells,
             windowStart: EventTime(millisecondsSinceEpoch: end - windows.widthMilliseconds),

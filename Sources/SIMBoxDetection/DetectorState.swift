@@ -1,10 +1,19 @@
 import CDRRecords
+import CSupport
 import SlidingWindows
 
 /// The detector's state, kept in a class so the window's callbacks can update it while the
 /// window itself is being mutated.
 ///
-/// Its storage is marked `@exclusivity(unchecked)`: the methods never hold an access to a
+/// Laid out for a million SIMs that do not fit in any cache: each SIM is a dense number
+/// into two arrays of structs, its 24-hour history (read when a record is admitted) and its
+/// window counts (touched when a call enters or leaves), so each step costs one cache miss
+/// where a structure of arrays cost one per field; IMSIs and MSISDNs find their number
+/// through integer-keyed open-addressing tables instead of hashed dictionaries. Window steps
+/// are queued and counted just before each evaluation, prefetching a few steps ahead, so
+/// the misses overlap.
+///
+/// The storage is marked `@exclusivity(unchecked)`: the methods never hold an access to a
 /// property while calling out to code that touches the same property, so the runtime's
 /// dynamic checks (a fifth of the detector's instructions, measured with callgrind) buy
 /// nothing.
@@ -13,82 +22,134 @@ final class DetectorState {
     let windows: WindowConfiguration
     static let day: Int64 = 86_400_000
 
-    // MARK: Per SIM (structure of arrays, indexed by a dense SIM number)
+    // MARK: Per SIM
 
-    @exclusivity(unchecked) var simNumbers: [UInt64: Int32] = [:]
-    @exclusivity(unchecked) var simByMSISDN: [UInt64: Int32] = [:]
-    @exclusivity(unchecked) var imsi: [IMSI] = []
-    @exclusivity(unchecked) var msisdn: [PhoneNumber?] = []
-    /// The two most recent distinct IMEIs.
-    @exclusivity(unchecked) var recentIMEIs: [(IMEI?, IMEI?)] = []
-    @exclusivity(unchecked) var lastCell: [CellID] = []
-    @exclusivity(unchecked) var lastCallLocation: [Int32] = []
-    @exclusivity(unchecked) var firstCall: [Int64] = []
-    /// Event time of the latest call placed (admission time, not window time).
-    @exclusivity(unchecked) var lastCall: [Int64] = []
-    @exclusivity(unchecked) var dataDayStart: [Int64] = []
-    @exclusivity(unchecked) var dataInDay: [Int32] = []
-    @exclusivity(unchecked) var isHot: [Bool] = []
-    /// The last SIM that called this one while dialling out from the same place (-1: none).
-    @exclusivity(unchecked) var busyCaller: [Int32] = []
+    @exclusivity(unchecked) var history: DenseStore<SIMHistory>
+    @exclusivity(unchecked) var counts: DenseStore<SIMCounts>
+    @exclusivity(unchecked) var simByIMSI = IndexMap(capacity: 4096)
+    @exclusivity(unchecked) var simByMSISDN = IndexMap(capacity: 4096)
+    @exclusivity(unchecked) var callees = CalleeCounts()
+    /// Per SIM, the packed IMSI of the last SIM that called it while dialling out from the
+    /// same place: kept aside, as only a box's channels have one.
+    @exclusivity(unchecked) var busyCallers: [Int32: UInt64] = [:]
+    /// SIMs with at least `min_calls_per_sim` calls out in the window (or until the next
+    /// evaluation notices they no longer have).
     @exclusivity(unchecked) var hot: [Int32] = []
-    // Window aggregates, kept exact by the window's enter and leave steps.
-    @exclusivity(unchecked) var callsOut: [Int32] = []
-    @exclusivity(unchecked) var callsInExternal: [Int32] = []
-    @exclusivity(unchecked) var callsInFromBusy: [Int32] = []
-    @exclusivity(unchecked) var answered: [Int32] = []
-    @exclusivity(unchecked) var answeredSeconds: [Int64] = []
-    @exclusivity(unchecked) var busySeconds: [Int64] = []
-    @exclusivity(unchecked) var distinctCallees: [Int32] = []
-    @exclusivity(unchecked) var calleeCounts: [CalleeKey: Int32] = [:]
+    /// Window steps not yet counted: counted in order just before the next evaluation.
+    @exclusivity(unchecked) var queuedSteps: [QueuedStep] = []
+
+    // MARK: The state cap
+
+    let limits: StateLimits
+    /// The largest event time admitted.
+    var newestTime: Int64 = .min
+    /// SIM numbers free for reuse.
+    @exclusivity(unchecked) var freeNumbers: [Int32] = []
+    /// Evicted SIMs whose calls may still be in the window: their numbers are reused only
+    /// once `releaseAt` has passed, so the window's leave steps still find their counts.
+    @exclusivity(unchecked) var quarantined: [(number: Int32, releaseAt: Int64)] = []
+    /// The end of the last evaluated window: every call before it minus a width has left.
+    var evaluatedUpTo: Int64 = .min
+    /// No eviction sweep before this event time after one that freed nothing.
+    var nextSweep: Int64 = .min
+    var evictedSIMs = 0
+    private(set) var shedRecords = 0
 
     // MARK: Clusters
 
     /// Tracked clusters by an internal key (stable while the cluster lives).
     @exclusivity(unchecked) var tracked: [Int: TrackedCluster] = [:]
     var nextTrackingKey = 0
-    /// The tracked cluster each SIM belongs to (-1: none): a SIM is in one cluster at most.
-    @exclusivity(unchecked) var clusterOfSIM: [Int] = []
     var nextClusterID = 1
 
-    init(profile: DetectionProfile, windows: WindowConfiguration) {
+    init(profile: DetectionProfile, windows: WindowConfiguration, limits: StateLimits) {
         self.profile = profile
         self.windows = windows
+        self.limits = limits
+        history = DenseStore(capacity: limits.maxSIMs)
+        counts = DenseStore(capacity: limits.maxSIMs)
+    }
+
+    /// SIM numbers in use or waiting for reuse.
+    var simCapacity: Int { history.count }
+    /// SIMs held now.
+    var simCount: Int { simByIMSI.count }
+
+    /// Bytes held by the per-SIM tables and the callee pairs (the window's events are counted
+    /// by the detector).
+    var bytes: Int {
+        history.bytes + counts.bytes + simByIMSI.bytes + simByMSISDN.bytes + callees.bytes
+            + queuedSteps.capacity * MemoryLayout<QueuedStep>.stride
     }
 
     // MARK: - Records in
 
+    /// Starts loading the table slots admitting `record` will probe.
+    @inline(__always)
+    func prefetchSlots(_ record: CallRecord) {
+        simByIMSI.prefetch(record.imsi.rawValue)
+        if record.type == .mtc, let peer = record.peer { simByMSISDN.prefetch(peer.rawValue) }
+    }
+
+    /// Starts loading the SIM records admitting `record` will read; its slots should be in
+    /// the cache by now (see `prefetchSlots`).
+    @inline(__always)
+    func prefetchRecords(_ record: CallRecord) {
+        let sim = simByIMSI.likelyNumber(for: record.imsi.rawValue)
+        if sim >= 0, Int(sim) < history.count { history.prefetch(sim) }
+        if record.type == .mtc, let peer = record.peer {
+            let caller = simByMSISDN.likelyNumber(for: peer.rawValue)
+            if caller >= 0, Int(caller) < history.count { history.prefetch(caller) }
+        }
+    }
+
     /// Updates the SIM's identity and 24-hour history, and makes the record's window event.
-    func admit(_ record: CallRecord, location: Int32) -> WindowEvent {
-        let sim = number(of: record.imsi)
+    ///
+    /// - Returns: `nil` when the state cap left no room for a new SIM (the record is shed).
+    func admit(_ record: CallRecord, location: Int32) -> WindowEvent? {
         let time = record.eventTime.millisecondsSinceEpoch
-        let index = Int(sim)
-        if let number = record.msisdn, msisdn[index] == nil {
-            msisdn[index] = number
-            simByMSISDN[number.rawValue] = sim
-        }
-        if let imei = record.imei, recentIMEIs[index].0 != imei {
-            recentIMEIs[index] = (imei, recentIMEIs[index].0)
-        }
-        lastCell[index] = record.cell
-        if record.type == .data {
-            if time - dataDayStart[index] >= Self.day {
-                dataDayStart[index] = time
-                dataInDay[index] = 0
+        newestTime = max(newestTime, time)
+        let key = record.imsi.rawValue
+        var sim = simByIMSI.number(for: key) { history[$0].imsi == key }
+        if sim < 0 {
+            sim = allocate(key)
+            guard sim >= 0 else {
+                shedRecords += 1
+                return nil
             }
-            dataInDay[index] += 1
         }
-        if record.type == .moc {
-            lastCallLocation[index] = location
-            firstCall[index] = min(firstCall[index], time)
-            lastCall[index] = max(lastCall[index], time)
+        let entry = history.pointer(to: sim)
+        entry.pointee.noteSeen(at: time)
+        if let number = record.msisdn, entry.pointee.msisdn == 0 {
+            entry.pointee.msisdn = number.rawValue
+            simByMSISDN.insert(number.rawValue, number: sim)
+        }
+        if let imei = record.imei, entry.pointee.imei0 != imei.rawValue {
+            entry.pointee.imei1 = entry.pointee.imei0
+            entry.pointee.imei0 = imei.rawValue
+        }
+        entry.pointee.lastCell = record.cell.rawValue
+        switch record.type {
+        case .data:
+            entry.pointee.noteDataSession(at: time)
+        case .moc:
+            entry.pointee.lastCallLocation = location
+            entry.pointee.noteCall(at: time)
+        case .mtc, .smsMO, .smsMT:
+            break
         }
         var fromBusy = false
-        if record.type == .mtc, let peer = record.peer, let caller = simByMSISDN[peer.rawValue] {
-            // A call from a SIM that is dialling out from the same place: a sibling channel.
-            // (Read from the admission-time history: window counts lag by the lateness.)
-            fromBusy = firstCall[Int(caller)] != .max && lastCallLocation[Int(caller)] == location
-            if fromBusy { busyCaller[index] = caller }
+        if record.type == .mtc, let peer = record.peer {
+            let number = peer.rawValue
+            let caller = simByMSISDN.number(for: number) { history[$0].msisdn == number }
+            if caller >= 0 {
+                // A call from a SIM that is dialling out from the same place: a sibling
+                // channel. (Read from the admission-time history: window counts lag by the
+                // lateness.)
+                let callerHistory = history[caller]
+                fromBusy = callerHistory.hasCalled && callerHistory.lastCallLocation == location
+                if fromBusy { busyCallers[sim] = callerHistory.imsi }
+            }
         }
         return WindowEvent(
             peer: record.peer?.rawValue ?? 0, sim: sim,
@@ -96,71 +157,72 @@ final class DetectorState {
             type: record.type, isFromBusySIM: fromBusy)
     }
 
-    private func number(of imsi: IMSI) -> Int32 {
-        if let known = simNumbers[imsi.rawValue] { return known }
-        let sim = Int32(self.imsi.count)
-        simNumbers[imsi.rawValue] = sim
-        self.imsi.append(imsi)
-        msisdn.append(nil)
-        recentIMEIs.append((nil, nil))
-        lastCell.append(CellID(rawValue: 0))
-        lastCallLocation.append(-1)
-        firstCall.append(.max)
-        lastCall.append(.min)
-        dataDayStart.append(.min / 2)
-        dataInDay.append(0)
-        isHot.append(false)
-        busyCaller.append(-1)
-        clusterOfSIM.append(-1)
-        callsOut.append(0)
-        callsInExternal.append(0)
-        callsInFromBusy.append(0)
-        answered.append(0)
-        answeredSeconds.append(0)
-        busySeconds.append(0)
-        distinctCallees.append(0)
-        return sim
-    }
-
     // MARK: - Window steps
 
     func apply(_ step: SlidingWindow<WindowEvent>.Step, into decisions: inout [ClusterDecision]) {
         switch step {
-        case .enter(let event): count(event, by: 1)
-        case .leave(let event): count(event, by: -1)
-        case .evaluate(let end): evaluate(windowEnd: end, into: &decisions)
+        case .enter(let event): queuedSteps.append(QueuedStep(event: event, delta: 1))
+        case .leave(let event): queuedSteps.append(QueuedStep(event: event, delta: -1))
+        case .evaluate(let end):
+            countQueuedSteps()
+            evaluatedUpTo = end
+            evaluate(windowEnd: end, into: &decisions)
         }
     }
 
+    /// Counts the queued steps in order, loading the SIMs and callee pairs of later steps
+    /// while earlier ones are counted.
+    func countQueuedSteps() {
+        let lookahead = 12
+        let steps = queuedSteps.count
+        for index in 0..<steps {
+            if index + lookahead < steps {
+                let ahead = queuedSteps[index + lookahead].event
+                counts.prefetch(ahead.sim)
+                if ahead.type == .moc, ahead.peer != 0 {
+                    callees.prefetch(sim: ahead.sim, peer: ahead.peer)
+                }
+            }
+            let step = queuedSteps[index]
+            count(step.event, by: step.delta)
+        }
+        queuedSteps.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
     private func count(_ event: WindowEvent, by delta: Int32) {
-        let sim = Int(event.sim)
+        let sim = counts.pointer(to: event.sim)
         switch event.type {
         case .moc:
-            callsOut[sim] += delta
-            let seconds = Int64(max(event.durationSeconds, 0))
+            sim.pointee.callsOut += delta
+            // Seconds wrap rather than trap: enter and leave cancel exactly either way.
+            let seconds = Int32(clamping: max(event.durationSeconds, 0))
             if event.durationSeconds > 0 {
-                answered[sim] += delta
-                answeredSeconds[sim] += Int64(delta) * seconds
+                sim.pointee.answered += delta
+                sim.pointee.answeredSeconds &+= delta &* seconds
             }
             // Talk time, or about 20 s of ringing for an unanswered call.
-            busySeconds[sim] += Int64(delta) * (event.durationSeconds > 0 ? seconds : 20)
+            sim.pointee.busySeconds &+= delta &* (event.durationSeconds > 0 ? seconds : 20)
             if event.peer != 0 {
-                let key = CalleeKey(sim: event.sim, peer: event.peer)
-                let before = calleeCounts[key, default: 0]
-                let after = before + delta
-                if after == 0 { calleeCounts[key] = nil } else { calleeCounts[key] = after }
-                if before == 0 && after > 0 { distinctCallees[sim] += 1 }
-                if before > 0 && after == 0 { distinctCallees[sim] -= 1 }
+                if delta > 0 {
+                    if callees.add(sim: event.sim, peer: event.peer) {
+                        sim.pointee.distinctCallees += 1
+                    }
+                } else if callees.remove(sim: event.sim, peer: event.peer) {
+                    sim.pointee.distinctCallees -= 1
+                }
             }
-            if delta > 0, !isHot[sim], Double(callsOut[sim]) >= profile.minCallsPerSIM {
-                isHot[sim] = true
+            if delta > 0, !sim.pointee.isHot,
+                Double(sim.pointee.callsOut) >= profile.minCallsPerSIM
+            {
+                sim.pointee.isHot = true
                 hot.append(event.sim)
             }
         case .mtc:
             if event.isFromBusySIM {
-                callsInFromBusy[sim] += delta
+                sim.pointee.callsInFromBusy += delta
             } else {
-                callsInExternal[sim] += delta
+                sim.pointee.callsInExternal += delta
             }
         case .smsMO, .smsMT, .data:
             break
@@ -171,30 +233,36 @@ final class DetectorState {
 
     private func evaluate(windowEnd end: Int64, into decisions: inout [ClusterDecision]) {
         var byLocation: [Int32: [Int32]] = [:]
-        var stillHot: [Int32] = []
-        for sim in hot {
-            let index = Int(sim)
-            guard Double(callsOut[index]) >= profile.minCallsPerSIM else {
-                isHot[index] = false
+        var stillHot = 0
+        for index in hot.indices {
+            let sim = hot[index]
+            let counts = self.counts.pointer(to: sim)
+            guard Double(counts.pointee.callsOut) >= profile.minCallsPerSIM,
+                history[sim].imsi != 0
+            else {
+                counts.pointee.isHot = false
                 continue
             }
-            stillHot.append(sim)
-            if isChannelCandidate(index, at: end) {
-                byLocation[lastCallLocation[index], default: []].append(sim)
+            hot[stillHot] = sim
+            stillHot += 1
+            if isChannelCandidate(sim, at: end) {
+                byLocation[history[sim].lastCallLocation, default: []].append(sim)
             }
         }
-        hot = stillHot
+        hot.removeLast(hot.count - stillHot)
         track(byLocation, end: end, into: &decisions)
     }
 
-    private func isChannelCandidate(_ sim: Int, at end: Int64) -> Bool {
-        let out = Double(callsOut[sim])
-        let outbound = out / (out + Double(callsInExternal[sim]))
-        let distinct = Double(distinctCallees[sim]) / out
-        let answeredShare = Double(answered[sim]) / out
+    private func isChannelCandidate(_ sim: Int32, at end: Int64) -> Bool {
+        let counts = self.counts[sim]
+        let history = self.history[sim]
+        let out = Double(counts.callsOut)
+        let outbound = out / (out + Double(counts.callsInExternal))
+        let distinct = Double(counts.distinctCallees) / out
+        let answeredShare = Double(counts.answered) / out
         let meanAnswered =
-            answered[sim] > 0 ? Double(answeredSeconds[sim]) / Double(answered[sim]) : 0
-        let data = end - dataDayStart[sim] < Self.day ? Double(dataInDay[sim]) : 0
+            counts.answered > 0 ? Double(counts.answeredSeconds) / Double(counts.answered) : 0
+        let data = end - history.dataDayStart < Self.day ? Double(history.dataInDay) : 0
         return outbound >= profile.minOutboundShare && distinct >= profile.minDistinctCalleeShare
             && answeredShare <= profile.maxAnsweredShare
             && meanAnswered <= profile.maxMeanAnsweredSeconds
@@ -202,8 +270,156 @@ final class DetectorState {
     }
 }
 
-/// A SIM and one number it called.
-struct CalleeKey: Hashable {
-    var sim: Int32
-    var peer: UInt64
+/// What the detector remembers of a SIM between records: identity and 24 hours of history,
+/// in one 64-byte cache line.
+///
+/// Times are kept as seconds since 1990-01-01 in 32 bits (the parser rejects anything
+/// earlier; they saturate in 2126), read and written in event-time milliseconds.
+struct SIMHistory {
+    /// The packed IMSI; 0 once the SIM is evicted.
+    var imsi: UInt64
+    /// The SIM's own number, packed; 0 while unknown.
+    var msisdn: UInt64 = 0
+    /// The two most recent distinct IMEIs, packed; 0: none.
+    var imei0: UInt64 = 0
+    var imei1: UInt64 = 0
+    private var firstCallSeconds: UInt32 = .max
+    private var lastCallSeconds: UInt32 = 0
+    private var lastSeenSeconds: UInt32 = 0
+    private var dataDayStartSeconds: UInt32 = 0
+    var lastCell: UInt32 = 0
+    var lastCallLocation: Int32 = -1
+    /// The tracked cluster the SIM belongs to (-1: none): a SIM is in one cluster at most.
+    var cluster: Int32 = -1
+    /// Data sessions since `dataDayStart` (saturating).
+    private(set) var dataInDay: UInt16 = 0
+
+    init(imsi: UInt64) { self.imsi = imsi }
+
+    private static let epochSeconds: Int64 = 631_152_000  // 1990-01-01T00:00:00Z
+
+    @inline(__always)
+    private static func seconds(_ milliseconds: Int64) -> UInt32 {
+        UInt32(clamping: milliseconds / 1000 - epochSeconds)
+    }
+
+    @inline(__always)
+    private static func milliseconds(_ seconds: UInt32) -> Int64 {
+        (Int64(seconds) + epochSeconds) * 1000
+    }
+
+    /// Whether the SIM has placed a call.
+    var hasCalled: Bool { firstCallSeconds != .max }
+    /// The first call placed (`.max`: none).
+    var firstCall: Int64 { hasCalled ? Self.milliseconds(firstCallSeconds) : .max }
+    /// The latest call placed (admission time, not window time; `.min`: none).
+    var lastCall: Int64 { hasCalled ? Self.milliseconds(lastCallSeconds) : .min }
+    /// The latest record of any kind: what eviction goes by.
+    var lastSeen: Int64 { Self.milliseconds(lastSeenSeconds) }
+    /// When the current 24 hours of data sessions started.
+    var dataDayStart: Int64 { Self.milliseconds(dataDayStartSeconds) }
+
+    @inline(__always)
+    mutating func noteSeen(at time: Int64) {
+        lastSeenSeconds = max(lastSeenSeconds, Self.seconds(time))
+    }
+
+    @inline(__always)
+    mutating func noteCall(at time: Int64) {
+        let seconds = Self.seconds(time)
+        firstCallSeconds = min(firstCallSeconds, seconds)
+        lastCallSeconds = max(lastCallSeconds, seconds)
+    }
+
+    @inline(__always)
+    mutating func noteDataSession(at time: Int64) {
+        let seconds = Self.seconds(time)
+        if seconds &- dataDayStartSeconds >= 86_400 || seconds < dataDayStartSeconds {
+            dataDayStartSeconds = seconds
+            dataInDay = 0
+        }
+        if dataInDay < .max { dataInDay += 1 }
+    }
+}
+
+/// A SIM's aggregates over the calls now in the window, kept exact by enter and leave steps.
+struct SIMCounts {
+    var callsOut: Int32 = 0
+    var callsInExternal: Int32 = 0
+    var callsInFromBusy: Int32 = 0
+    var answered: Int32 = 0
+    var distinctCallees: Int32 = 0
+    var answeredSeconds: Int32 = 0
+    var busySeconds: Int32 = 0
+    var isHot = false
+
+    var isEmpty: Bool {
+        callsOut == 0 && callsInExternal == 0 && callsInFromBusy == 0 && answered == 0
+            && distinctCallees == 0 && answeredSeconds == 0 && busySeconds == 0
+    }
+}
+
+/// A window step waiting to be counted.
+struct QueuedStep {
+    var event: WindowEvent
+    var delta: Int32
+}
+
+/// A fixed-capacity array of plain structs addressed by SIM number, cache-line aligned, with
+/// no copy-on-write and no bounds check in release builds: the detector's only handles to it
+/// are numbers it issued.
+///
+/// The whole capacity (the state cap's worth) is reserved at once and never moved: the
+/// system maps pages only as they are first written, so memory follows the SIMs actually
+/// seen, and no growth ever copies a million records.
+final class DenseStore<Element> {
+    private(set) var count = 0
+    let capacity: Int
+    private let base: UnsafeMutablePointer<Element>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = UnsafeMutableRawPointer.allocate(
+            byteCount: max(1, capacity) * MemoryLayout<Element>.stride, alignment: 64
+        ).bindMemory(to: Element.self, capacity: capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
+    }
+
+    /// Bytes in use (pages never written cost nothing).
+    var bytes: Int { count * MemoryLayout<Element>.stride }
+
+    subscript(number: Int32) -> Element {
+        @inline(__always) get {
+            assert(number >= 0 && Int(number) < count)
+            return base[Int(number)]
+        }
+        @inline(__always) set {
+            assert(number >= 0 && Int(number) < count)
+            base[Int(number)] = newValue
+        }
+    }
+
+    @inline(__always)
+    func pointer(to number: Int32) -> UnsafeMutablePointer<Element> {
+        assert(number >= 0 && Int(number) < count)
+        return base + Int(number)
+    }
+
+    @inline(__always)
+    func prefetch(_ number: Int32) {
+        // Both ends: an element may straddle two cache lines.
+        let start = UnsafeRawPointer(base + Int(number))
+        catpool_prefetch(start)
+        catpool_prefetch(start + (MemoryLayout<Element>.size - 1))
+    }
+
+    func append(_ element: Element) {
+        precondition(count < capacity, "DenseStore is full")
+        (base + count).initialize(to: element)
+        count += 1
+    }
 }

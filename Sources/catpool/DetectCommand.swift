@@ -42,10 +42,24 @@ struct DetectCommand: ParsableCommand {
             valueName: "file"))
     var allow: String?
 
+    @Option(
+        name: .customLong("max-state-mb"),
+        help: ArgumentHelp(
+            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day needs about 250).",
+            valueName: "MiB"))
+    var maxStateMB = StateLimits.standard.maxBytes >> 20
+
+    func validate() throws {
+        guard maxStateMB >= 16 else { throw ValidationError("--max-state-mb must be at least 16") }
+    }
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         var configuration = try input.pipelineConfiguration()
-        configuration.detection = try loadDetection(cells: cells, profile: profile, allow: allow)
+        var detection = try loadDetection(cells: cells, profile: profile, allow: allow)
+        detection.limits = StateLimits(maxBytes: maxStateMB << 20)
+        detection.runsOnOwnThread = true
+        configuration.detection = detection
         let status = RunLoop(options: input, configuration: configuration).run()
         if status != .success { throw status.exitCode }
     }

@@ -33,6 +33,7 @@ struct RunLoop {
         }
         let reader = DecodingReader(inputs: options.inputs)
         reader.start()
+        if configuration.detection?.runsOnOwnThread == true { lowerThreadPriority() }
         var output = PipelineOutput()
         var status = ExitStatus.success
         var inputName = "-"
@@ -49,6 +50,12 @@ struct RunLoop {
 
         do {
             reading: while true {
+                if !reader.waitForEvent(seconds: 0.05) {
+                    // The input has gone quiet (a live feed): put out every decision the
+                    // records so far have made before waiting for more.
+                    pipeline.flushDetection(into: &output)
+                    try drain()
+                }
                 switch reader.next() {
                 case .begin(let name):
                     inputName = name
