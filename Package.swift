@@ -26,12 +26,12 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
-        // Two static inline functions (a cache prefetch hint, the thread id); nothing to link.
+        // Static inline C: a cache prefetch hint, a 16-byte delimiter search, the thread id.
         .systemLibrary(name: "CSupport"),
 
         // MARK: - Core (no I/O)
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
-        .target(name: "CDRRecords"),
+        .target(name: "CDRRecords", dependencies: ["CSupport"]),
         .target(name: "SlidingWindows"),
         .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),

@@ -9,7 +9,9 @@
 #   catpool check -q DAY                       (reading alone: decode, split, parse)
 #   catpool detect -q --cells CELLS DAY        (the main job)
 # and prints the medians, each as a ratio to zstd -dc, with peak RSS (/usr/bin/time) and the
-# detection quality of the last run (catpool score).
+# detection quality of the last run (catpool score). Then, unless FLAT=0, it simulates 48
+# hours of the same population and compares detect's peak RSS on it with the 24-hour one:
+# memory must follow what is live in the window, not the input's length.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,3 +60,14 @@ for job in check detect; do
     'BEGIN { printf "%-9s %s s (runs: %s) = %.2f x zstd -dc, %.2f M records/s, peak RSS %d MB\n", name ":", c, all, z / c, n / c / 1e6, kb / 1024 }'
 done
 echo "quality:  $("$catpool" score --truth "$truth" "$data/detected.jsonl" | tail -1)"
+
+if [ "${FLAT:-1}" != 0 ]; then
+  two_days=$data/two-days-$subscribers.csv.zst
+  if [ ! -s "$two_days" ]; then
+    /usr/bin/time -f "simulated 48 hours in %e s" "$catpool" simulate --subscribers "$subscribers" \
+      --hours 48 --out "$two_days" --cells "$data/cells-48h-$subscribers.csv"
+  fi
+  read -r s48 kb48 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-48h-$subscribers.csv" "$two_days")
+  awk -v kb24="${peaks[detect]}" -v kb48="$kb48" -v s48="$s48" \
+    'BEGIN { printf "48 hours: detect %s s, peak RSS %d MB = %.2f x the 24-hour run\n", s48, kb48 / 1024, kb48 / kb24 }'
+fi

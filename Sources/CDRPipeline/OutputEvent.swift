@@ -37,21 +37,30 @@ import SIMBoxDetection
 ///           "mean_concurrent_calls":2.9},
 ///  "score":0.97,"reasons":[{"code":"sims","value":8,"threshold":4},…]}
 /// ```
-enum OutputEvent {
+public enum OutputEvent {
     static func encode(
         _ decision: ClusterDecision, location: LocationIndex.Location, cells: CellInterner,
         into bytes: inout [UInt8]
+    ) {
+        encode(decision, location: location.name, site: location.site, cells: cells, into: &bytes)
+    }
+
+    /// Appends `decision` as one JSON line; `location` names its location (the site, or else
+    /// the cell), `site` is the cell table's entry when there is one.
+    public static func encode(
+        _ decision: ClusterDecision, location: String, site: CellTable.Site?,
+        cells: CellInterner, into bytes: inout [UInt8]
     ) {
         var json = JSONWriter()
         json.beginObject()
         json.key("event"); json.string(decision.kind.rawValue)
         json.key("cluster_id"); json.string("cp-\(decision.clusterID)")
-        json.key("location"); json.string(location.name)
+        json.key("location"); json.string(location)
         json.key("cells")
         json.beginArray()
         for name in decision.cells.map({ cells.name(of: $0) }).sorted() { json.string(name) }
         json.endArray()
-        if let site = location.site {
+        if let site {
             json.key("site"); json.string(site.name)
             if let latitude = site.latitude, let longitude = site.longitude {
                 json.key("lat"); json.decimal(latitude, fractionDigits: 6)

@@ -197,7 +197,7 @@ public struct Pipeline {
             statistics.comments += 1
             return
         }
-        guard let parser else {
+        guard parser != nil else {
             try readHeader(bytes, line: line.number)
             return
         }
@@ -205,7 +205,7 @@ public struct Pipeline {
             statistics.repeatedHeaders += 1
             return
         }
-        switch parser.parse(bytes, cells: cells, into: &record) {
+        switch parser!.parse(bytes, cells: cells, into: &record) {  // in place: it caches
         case .record:
             statistics.recordsByType[Int(record.type.rawValue)] += 1
             statistics.inputs[statistics.inputs.count - 1].records += 1

@@ -1,3 +1,5 @@
+internal import CSupport
+
 /// Reads one CDR line of bytes into a `CallRecord`, by the columns of a `ColumnLayout`.
 ///
 /// `CDRRecords` knows the input contract (`shared/spec/cdr-input.md`) and nothing about
@@ -31,7 +33,7 @@ public struct CallRecordParser: Sendable {
     }
 
     public let layout: ColumnLayout
-    public let timestamps: TimestampParser
+    public private(set) var timestamps: TimestampParser
     /// For each column, the raw value of its field, or `ignored`.
     private let roles: [UInt8]
     private static let ignored: UInt8 = .max
@@ -49,7 +51,7 @@ public struct CallRecordParser: Sendable {
     ///   - line: the line's bytes.
     ///   - cells: interns the cell token.
     ///   - record: overwritten when the outcome is `.record`; untouched otherwise.
-    public func parse(
+    public mutating func parse(
         _ line: UnsafeRawBufferPointer, cells: CellInterner, into record: inout CallRecord
     ) -> Outcome {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * Self.fieldCount) { bounds in
@@ -134,8 +136,8 @@ public struct CallRecordParser: Sendable {
 
     /// Splits a line in which no field starts with a quote, in one pass of word-wide masks.
     ///
-    /// Every delimiter of an 8-byte word is found by its bit, without a loop per field (CDR
-    /// exports rarely quote). Returns `nil` when a field does start with a quote, for the
+    /// Every delimiter of a 16-byte block (SSE2) or 8-byte word is found by its bit, without a
+    /// loop per field (CDR exports rarely quote). Returns `nil` when a field does start with a quote, for the
     /// general splitter to handle.
     @inline(__always)
     private static func splitUnquoted(
@@ -166,6 +168,14 @@ public struct CallRecordParser: Sendable {
             }
             column += 1
             fieldStart = fieldEnd + 1
+        }
+        while index + 16 <= end {
+            var found = catpool_match16(base + index, delimiter)
+            while found != 0 {
+                field(endingAt: index + found.trailingZeroBitCount)
+                found &= found &- 1
+            }
+            index += 16
         }
         while index + 8 <= end {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
@@ -237,7 +247,7 @@ public struct CallRecordParser: Sendable {
 
     // MARK: - Reading fields
 
-    private func read(
+    private mutating func read(
         _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>,
         cells: CellInterner,
         into record: inout CallRecord

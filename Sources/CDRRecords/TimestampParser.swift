@@ -18,6 +18,16 @@ public struct TimestampParser: Sendable, Equatable {
     /// Offset east of UTC applied to naive times, in seconds.
     public var naiveOffsetSeconds: Int
 
+    /// The last calendar day read in the extended form, by its eight digits packed as they
+    /// lie in the field: a dump's lines share a day for hours, so the day's validation and
+    /// its day number are worked out once per day, not once per line.
+    private var lastDayKey: UInt64 = 0
+    private var lastDayNumber: Int64 = 0
+
+    public static func == (lhs: TimestampParser, rhs: TimestampParser) -> Bool {
+        lhs.naiveOffsetSeconds == rhs.naiveOffsetSeconds
+    }
+
     /// The earliest accepted instant, 1990-01-01T00:00:00Z.
     public static let earliest = EventTime(secondsSinceEpoch: 631_152_000)
     /// The first rejected instant, 2200-01-01T00:00:00Z.
@@ -28,7 +38,7 @@ public struct TimestampParser: Sendable, Equatable {
     }
 
     /// Parses one field; returns `nil` when it is not a valid time in a supported form.
-    public func parse(_ field: UnsafeRawBufferPointer) -> EventTime? {
+    public mutating func parse(_ field: UnsafeRawBufferPointer) -> EventTime? {
         let count = field.count
         guard count > 0 else { return nil }
         let result: EventTime?
@@ -46,14 +56,37 @@ public struct TimestampParser: Sendable, Equatable {
     // MARK: - Forms
 
     /// Reads `YYYY-MM-DD[T ]hh:mm:ss[.fff][zone]`.
-    private func parseExtended(_ f: UnsafeRawBufferPointer) -> EventTime? {
+    private mutating func parseExtended(_ f: UnsafeRawBufferPointer) -> EventTime? {
         guard f[7] == 0x2D, f[10] == 0x54 || f[10] == 0x20 || f[10] == 0x74, f[13] == 0x3A,
-            f[16] == 0x3A,
-            let year = digits(f, 0, 4), let month = digits(f, 5, 2), let day = digits(f, 8, 2),
-            let hour = digits(f, 11, 2), let minute = digits(f, 14, 2),
+            f[16] == 0x3A, let base = f.baseAddress
+        else { return nil }
+        // YYYY, MM and DD: the eight bytes around the two dashes.
+        let key =
+            UInt64(base.loadUnaligned(as: UInt32.self))
+            | UInt64(base.loadUnaligned(fromByteOffset: 5, as: UInt16.self)) << 32
+            | UInt64(base.loadUnaligned(fromByteOffset: 8, as: UInt16.self)) << 48
+        let days: Int64
+        if key == lastDayKey, key != 0 {  // 0: nothing cached yet
+            days = lastDayNumber
+        } else {
+            guard let year = digits(f, 0, 4), let month = digits(f, 5, 2),
+                let day = digits(f, 8, 2), let number = Self.dayNumber(year, month, day)
+            else { return nil }
+            lastDayKey = key
+            lastDayNumber = number
+            days = number
+        }
+        guard let hour = digits(f, 11, 2), let minute = digits(f, 14, 2),
             let second = digits(f, 17, 2)
         else { return nil }
-        return assemble(f, from: 19, year, month, day, hour, minute, second)
+        return assemble(f, from: 19, days: days, hour, minute, second)
+    }
+
+    /// Days since 1970-01-01 of a valid calendar date, else `nil`.
+    private static func dayNumber(_ year: Int, _ month: Int, _ day: Int) -> Int64? {
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(month, year: year)
+        else { return nil }
+        return CivilDate(year: year, month: month, day: day).daysSinceEpoch
     }
 
     /// Reads `YYYYMMDDThhmmss[.fff][zone]`.
@@ -102,9 +135,15 @@ public struct TimestampParser: Sendable, Equatable {
         _ f: UnsafeRawBufferPointer, from start: Int,
         _ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int
     ) -> EventTime? {
-        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(month, year: year),
-            hour < 24, minute < 60, second <= 60
-        else { return nil }
+        guard let days = Self.dayNumber(year, month, day) else { return nil }
+        return assemble(f, from: start, days: days, hour, minute, second)
+    }
+
+    private func assemble(
+        _ f: UnsafeRawBufferPointer, from start: Int, days: Int64,
+        _ hour: Int, _ minute: Int, _ second: Int
+    ) -> EventTime? {
+        guard hour < 24, minute < 60, second <= 60 else { return nil }
         var index = start
         var milliseconds = 0
         if index < f.count, f[index] == 0x2E || f[index] == 0x2C {
@@ -117,7 +156,6 @@ public struct TimestampParser: Sendable, Equatable {
             index = end
         }
         guard let offset = zoneOffsetSeconds(f, from: index) else { return nil }
-        let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offset)
         return EventTime(millisecondsSinceEpoch: seconds * 1000 + Int64(milliseconds))
     }

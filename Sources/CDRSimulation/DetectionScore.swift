@@ -192,7 +192,8 @@ public struct DetectionScore: Sendable {
 
     private static func time(_ text: String) -> EventTime? {
         var text = text
-        return text.withUTF8 { TimestampParser().parse(UnsafeRawBufferPointer($0)) }
+        var parser = TimestampParser()
+        return text.withUTF8 { parser.parse(UnsafeRawBufferPointer($0)) }
     }
 
     /// The owner of more than half of `sims`, if any.

@@ -1,4 +1,4 @@
-import CSupport
+internal import CSupport
 
 /// How many calls each SIM placed to each number within the window, for distinct-callee
 /// counts that stay exact as calls enter and leave.

@@ -1,5 +1,5 @@
 import CDRRecords
-import CSupport
+internal import CSupport
 import SlidingWindows
 
 /// The detector's state, kept in a class so the window's callbacks can update it while the

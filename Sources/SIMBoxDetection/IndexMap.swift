@@ -1,4 +1,4 @@
-import CSupport
+internal import CSupport
 
 /// Finds a dense SIM number by a 64-bit key (a packed IMSI or MSISDN) in one probe, mostly.
 ///

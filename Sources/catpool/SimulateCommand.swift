@@ -97,7 +97,8 @@ struct SimulateCommand: ParsableCommand {
         configuration.localOffsetSeconds = offset
         if let start {
             var text = start
-            guard let time = text.withUTF8({ TimestampParser().parse(UnsafeRawBufferPointer($0)) })
+            var parser = TimestampParser()
+            guard let time = text.withUTF8({ parser.parse(UnsafeRawBufferPointer($0)) })
             else {
                 throw ValidationError(
                     "--start takes an ISO 8601 time such as 2026-11-20T00:00:00+08:00")

@@ -169,7 +169,7 @@ struct CallRecordParserTests {
         let layout = try ColumnLayout(
             header: "CELL;Operator;Duration_S;IMSI;Record_Type;Event_Time;zone", delimiter: nil)
         #expect(layout.delimiter == UInt8(ascii: ";"))
-        let parser = CallRecordParser(layout: layout)
+        var parser = CallRecordParser(layout: layout)
         let cells = CellInterner()
         var record = CallRecord.placeholder
         let outcome = Array("c-9;acme;12;460001234567890;SMS_MO;20261120010203;+8".utf8)
@@ -210,7 +210,7 @@ struct CallRecordParserTests {
         _ line: String, cells: CellInterner = CellInterner(), into record: inout CallRecord
     ) throws -> CallRecordParser.Outcome {
         let layout = try ColumnLayout(header: Self.header, delimiter: nil)
-        let parser = CallRecordParser(layout: layout)
+        var parser = CallRecordParser(layout: layout)
         return Array(line.utf8).withUnsafeBytes { parser.parse($0, cells: cells, into: &record) }
     }
 }

@@ -59,3 +59,32 @@ struct IdentifierOrderTests {
                 == numbers.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }.sorted())
     }
 }
+
+/// The word-at-a-time digit reader against the plain definition, on digits and on every
+/// kind of byte that must stop it.
+struct PackedDigitsTests {
+    /// The definition: 1 to 18 ASCII digits (after an optional "+") behind a leading 1,
+    /// else nothing.
+    static func reference(_ bytes: [UInt8]) -> UInt64? {
+        let bytes = bytes.first == 0x2B ? Array(bytes.dropFirst()) : bytes
+        guard (1...18).contains(bytes.count), bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return nil }
+        return bytes.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
+    }
+
+    @Test func readsWhatTheDefinitionReadsAndRefusesTheRest() {
+        // Digits mostly, and now and then a byte just outside "0"..."9" or far from it.
+        let strays: [UInt8] = [0x00, 0x2F, 0x3A, 0x20, 0x2B, 0x7F, 0x80, 0xB0, 0xB9, 0xFF]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0...20, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0x30...0x39, using: &generator) }
+            if count > 0, Int.random(in: 0..<3, using: &generator) == 0 {
+                bytes[Int.random(in: 0..<count, using: &generator)] = strays.randomElement(
+                    using: &generator)!
+            }
+            let number = bytes.withUnsafeBytes { PhoneNumber(digits: $0) }
+            #expect(number?.rawValue == Self.reference(bytes), "\(bytes)")
+        }
+    }
+}

@@ -88,6 +88,23 @@ struct TimestampParserTests {
         #expect(EventTime(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
     }
 
+    @Test func oneParserReadsASequenceAsFreshParsersDo() {
+        // The day cache must never let a bad date through after a good one of the same
+        // digits elsewhere, nor keep a day past its change.
+        let fields = [
+            "2026-11-20T01:02:03Z", "2026-11-20T23:59:60Z", "2026-11-21T00:00:00Z",
+            "2026-11-20T01:02:03+08:00", "2026-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+            "2026-11-20T24:00:00Z", "2026-11-20 01:02:03", "2026-13-20T01:02:03Z",
+            "2026-11-20T01:02:03Z", "\u{0}\u{0}\u{0}\u{0}-\u{0}\u{0}-\u{0}\u{0}T01:02:03Z",
+            "2026-11-20x01:02:03Z", "1763600523", "2026-11-20T01:02:03.250Z",
+        ]
+        var shared = TimestampParser()
+        for field in fields + fields.reversed() {
+            let reused = Array(field.utf8).withUnsafeBytes { shared.parse($0) }
+            #expect(reused == parse(field), "\(field)")
+        }
+    }
+
     private func parse(_ text: String, _ parser: TimestampParser = TimestampParser()) -> EventTime?
     {
         parser.parse(Array(text.utf8))
@@ -95,5 +112,9 @@ struct TimestampParserTests {
 }
 
 extension TimestampParser {
-    func parse(_ bytes: [UInt8]) -> EventTime? { bytes.withUnsafeBytes { parse($0) } }
+    /// Parses with a fresh parser each time, so no test depends on the day cache's state.
+    func parse(_ bytes: [UInt8]) -> EventTime? {
+        var fresh = self
+        return bytes.withUnsafeBytes { fresh.parse($0) }
+    }
 }

@@ -42,7 +42,7 @@ struct CDRLineWriterTests {
             header: String(decoding: bytes.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self),
             delimiter: nil)
         #expect(layout.delimiter == 0x3B)
-        let parser = CallRecordParser(
+        var parser = CallRecordParser(
             layout: layout, timestamps: TimestampParser(naiveOffsetSeconds: 8 * 3600))
         let cells = CellInterner()
         var parsed: [(CallRecord, String)] = []

@@ -28,7 +28,7 @@ struct DaySimulatorTests {
     static func records(_ bytes: [UInt8], offset: Int = 8 * 3600) throws -> [(CallRecord, String)] {
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         let header = String(decoding: lines[0].filter { $0 != 0x0D }, as: UTF8.self)
-        let parser = CallRecordParser(
+        var parser = CallRecordParser(
             layout: try ColumnLayout(header: header, delimiter: nil),
             timestamps: TimestampParser(naiveOffsetSeconds: offset))
         let cells = CellInterner()

@@ -111,6 +111,40 @@ struct CommandLineTests {
         #expect(help.stdout.contains("Exit status") && help.stdout.contains("--max-reject-ratio"))
     }
 
+    @Test func holdsTheStateCapUnderAKeyExplosionAndSaysSo() throws {
+        // 120,000 records in one hour, each from a new SIM on a new cell: more than 16 MiB
+        // of state can hold (58,000 SIMs, 32,000 cells).
+        var text = "event_time,record_type,imsi,imei,msisdn,peer,duration_s,cell\n"
+        for index in 0..<120_000 {
+            let second = index * 3600 / 120_000
+            text +=
+                "2026-11-20T10:\(String(100 + second / 60).suffix(2)):\(String(100 + second % 60).suffix(2))Z,"
+            text += "MOC,46003\(1_000_000_000 + index),35693803\(100_000 + index % 900_000),"
+            text += "86170\(10_000_000 + index),86150\(10_000_000 + index),30,"
+            text += "460-00-\(4000 + index / 50_000)-\(10_000 + index % 50_000)\n"
+        }
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try CatPoolBinary.run(
+            ["detect", "--max-state-mb", "16", "--stats", "stats.json"],
+            stdinBytes: Array(text.utf8), in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("warning: detector state is full (--max-state-mb 16)"))
+        let stats = String(
+            decoding: try Data(contentsOf: folder.appendingPathComponent("stats.json")),
+            as: UTF8.self)
+        let state = try #require(stats.range(of: "\"detector_state\":{")).upperBound
+        let object = stats[state...].prefix { $0 != "}" }
+        func number(_ key: String) -> Int? {
+            guard let range = object.range(of: "\"\(key)\":") else { return nil }
+            return Int(object[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect((number("peak_bytes") ?? .max) <= 16 << 20)
+        #expect((number("peak_sims") ?? .max) <= 16 << 20 / 2 / 144)
+        #expect((number("shed_records") ?? 0) > 60_000)
+    }
+
     @Test func endsQuietlyWhenStdoutIsClosed() throws {
         // `catpool check --rejects - … | head -1`: the reader leaves after one line.
         let dump = Self.messyDump()

@@ -4,8 +4,11 @@ import CorpusGenerator
 import Foundation
 import CDRPipeline
 import CDRRecords
+import SIMBoxDetection
+import SlidingWindows
 
-/// Per-stage benchmarks of the reading path, on a one-million-record corpus (`Corpus`).
+/// Per-stage benchmarks, on a one-million-record corpus (`Corpus`): reading (decode, split,
+/// parse, pipeline), the window, the detector, JSON encoding, and the whole job.
 ///
 /// Each iteration processes all one million records; the scaling factor is `.mega`, so
 /// `swift package benchmark --scale` reports per-record time and allocations, and the plain
@@ -34,6 +37,50 @@ let benchmarks: @Sendable () -> Void = {
         return made
     }
     let chunkSize = 1 << 20
+
+    /// The corpus parsed once (outside any measurement), each record with its location.
+    nonisolated(unsafe) var parsed: [(record: CallRecord, location: Int32)]?
+    func parsedRecords() -> [(record: CallRecord, location: Int32)] {
+        if let parsed { return parsed }
+        let cells = CellInterner()
+        var splitter = LineSplitter()
+        var parser: CallRecordParser?
+        var record = CallRecord.placeholder
+        var records: [(record: CallRecord, location: Int32)] = []
+        records.reserveCapacity(recordCount)
+        loaded().plain.withUnsafeBytes { bytes in
+            splitter.feed(bytes) { line in
+                guard let parser else {
+                    parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map { CallRecordParser(layout: $0) }
+                    return
+                }
+                if parser.parse(line.bytes, cells: cells, into: &record) == .record {
+                    records.append((record, Int32(record.cell.rawValue)))
+                }
+            }
+        }
+        parsed = records
+        return records
+    }
+
+    /// An eight-channel box dialling new numbers every two minutes through the day's first
+    /// six hours, at a location of its own.
+    func boxRecords() -> [(record: CallRecord, location: Int32)] {
+        var records: [(record: CallRecord, location: Int32)] = []
+        for channel in 0..<8 {
+            for call in 0..<180 {
+                let record = CallRecord(
+                    eventTime: EventTime(millisecondsSinceEpoch: 1_795_132_800_000 + Int64(call * 120 + channel * 7) * 1000),
+                    type: .moc, imsi: IMSI("46001000000000\(channel)")!,
+                    imei: IMEI(tac: 86_117_203, serial: 500_000 + channel),
+                    msisdn: PhoneNumber("86170000000\(channel)"),
+                    peer: PhoneNumber("8615\(100_000_000 + channel * 1000 + call)"),
+                    durationSeconds: call % 3 == 0 ? 40 : 0, cell: CellID(rawValue: 0))
+                records.append((record, 99_999))
+            }
+        }
+        return records
+    }
 
     // MARK: - decode: libzstd into 1 MiB buffers
 
@@ -115,6 +162,100 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
         try pipeline.finishInput(bytesIn: input.count, format: .plain, isCutShort: false, into: &output)
+        precondition(pipeline.statistics.records == recordCount)
+        blackHole(output)
+    }
+
+    // MARK: - window update: a million events through the sliding window into counters
+
+    Benchmark("window-update") { benchmark in
+        // The corpus's event times and SIMs (parsed before the measurement): each event
+        // enters and leaves a counter of its SIM, as the detector's aggregates do.
+        let events = parsedRecords().map {
+            (time: $0.record.eventTime.millisecondsSinceEpoch, sim: Int($0.record.imsi.rawValue % 1_000_000))
+        }
+        var counters = [Int32](repeating: 0, count: 1_000_000)
+        benchmark.startMeasurement()
+        var window = SlidingWindow<Int>(configuration: .standard)
+        var evaluations = 0
+        counters.withUnsafeMutableBufferPointer { counters in
+            func consume(_ step: SlidingWindow<Int>.Step) {
+                switch step {
+                case .enter(let sim): counters[sim] += 1
+                case .leave(let sim): counters[sim] -= 1
+                case .evaluate: evaluations += 1
+                }
+            }
+            for event in events { window.insert(event.sim, at: event.time) { consume($0) } }
+            window.finish { consume($0) }
+        }
+        precondition(evaluations > 1000)
+        blackHole(counters)
+    }
+
+    // MARK: - detection: parsed records through the detector (prefetch queue, windows, clusters)
+
+    Benchmark(
+        "detection",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20_000])])
+    ) { benchmark in
+        // A box of eight channels among the corpus's subscribers, so clusters form and
+        // decisions are made; allocations come per evaluation (1,440 a day), not per record.
+        let records = parsedRecords() + boxRecords()
+        let sorted = records.sorted { $0.record.eventTime < $1.record.eventTime }
+        benchmark.startMeasurement()
+        var detector = try CatPoolDetector(profile: .standard)
+        var decisions: [ClusterDecision] = []
+        for item in sorted { detector.enqueue(item.record, location: item.location, into: &decisions) }
+        detector.finish(into: &decisions)
+        precondition(decisions.contains { $0.kind == .flagged }, "the box was not flagged")
+        blackHole(decisions)
+    }
+
+    // MARK: - JSON: one thousand decisions of an eight-SIM cluster, written by hand
+
+    Benchmark(
+        "json-encoding",
+        configuration: .init(scalingFactor: .kilo, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20_000])])
+    ) { benchmark in
+        var detector = try CatPoolDetector(profile: .standard)
+        var decisions: [ClusterDecision] = []
+        for item in boxRecords() { detector.feed(item.record, location: item.location, into: &decisions) }
+        detector.finish(into: &decisions)
+        guard let decision = decisions.last else { preconditionFailure("the box was not flagged") }
+        let cells = CellInterner()
+        _ = cells.intern("460-00-4500-10000")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 << 20)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            OutputEvent.encode(decision, location: "S00001", site: nil, cells: cells, into: &bytes)
+        }
+        blackHole(bytes)
+    }
+
+    // MARK: - end to end: zstd bytes to JSON lines, detector on its own thread as in `catpool detect`
+
+    Benchmark(
+        "end-to-end",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20_000])])
+    ) { benchmark in
+        let input = loaded().zstd
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        benchmark.startMeasurement()
+        var configuration = PipelineConfiguration()
+        configuration.detection = .init(runsOnOwnThread: true)
+        var pipeline = try Pipeline(configuration: configuration)
+        var output = PipelineOutput()
+        pipeline.beginInput(named: "corpus.zst")
+        let decoder = StreamDecoder()
+        try input.withUnsafeBytes { bytes in
+            try decoder.feed(bytes, using: buffer) { try pipeline.feed($0, into: &output) }
+            try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+        }
+        try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false, into: &output)
+        pipeline.finish(into: &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)
     }

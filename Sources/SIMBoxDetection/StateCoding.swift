@@ -1,0 +1,126 @@
+import CDRRecords
+
+/// Writes a run's saved state (`--state`): little-endian integers, doubles by their bits,
+/// length-prefixed strings and arrays, and plain records as their bytes.
+public struct StateWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func write(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
+    public mutating func write(_ value: Int) { write(Int64(value)) }
+    public mutating func write(_ value: Int32) { write(Int64(value)) }
+    public mutating func write(_ value: Double) { write(value.bitPattern) }
+    public mutating func write(_ value: Bool) { write(value ? 1 : 0 as UInt64) }
+
+    public mutating func write(_ text: String) {
+        let utf8 = Array(text.utf8)
+        write(utf8.count)
+        bytes.append(contentsOf: utf8)
+    }
+
+    /// Appends `count` values of a plain type (no references) as their bytes.
+    public mutating func writeRaw<T>(_ base: UnsafePointer<T>, count: Int) {
+        write(count)
+        bytes.append(
+            contentsOf: UnsafeRawBufferPointer(
+                start: base, count: count * MemoryLayout<T>.stride))
+    }
+}
+
+/// Reads what `StateWriter` wrote; every read checks it stays inside the bytes.
+public struct StateReader {
+    private let bytes: [UInt8]
+    public private(set) var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var isAtEnd: Bool { offset == bytes.count }
+
+    public mutating func read() throws(StateError) -> UInt64 {
+        guard offset + 8 <= bytes.count else { throw .truncated }
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        offset += 8
+        return value
+    }
+
+    public mutating func read() throws(StateError) -> Int64 {
+        Int64(bitPattern: try read() as UInt64)
+    }
+
+    public mutating func read() throws(StateError) -> Int {
+        Int(try read() as Int64)
+    }
+
+    public mutating func read() throws(StateError) -> Int32 {
+        let value = try read() as Int64
+        guard let narrow = Int32(exactly: value) else { throw .malformed("a 32-bit value") }
+        return narrow
+    }
+
+    public mutating func read() throws(StateError) -> Double {
+        Double(bitPattern: try read() as UInt64)
+    }
+
+    public mutating func read() throws(StateError) -> Bool {
+        try read() as UInt64 != 0
+    }
+
+    public mutating func read() throws(StateError) -> String {
+        let count = try readCount(elementBytes: 1)
+        defer { offset += count }
+        return String(decoding: bytes[offset..<(offset + count)], as: UTF8.self)
+    }
+
+    /// A count of elements that must fit in the bytes left.
+    public mutating func readCount(elementBytes: Int) throws(StateError) -> Int {
+        let count = try read() as Int
+        guard count >= 0, count <= (bytes.count - offset) / max(1, elementBytes) else {
+            throw .malformed("a length beyond the end")
+        }
+        return count
+    }
+
+    /// Reads `count` values of a plain type written by `writeRaw` into `base`, which has room.
+    public mutating func readRaw<T>(into base: UnsafeMutablePointer<T>, capacity: Int)
+        throws(StateError) -> Int
+    {
+        let count = try readCount(elementBytes: MemoryLayout<T>.stride)
+        guard count <= capacity else { throw .tooLarge(count: count, capacity: capacity) }
+        let byteCount = count * MemoryLayout<T>.stride
+        bytes.withUnsafeBytes { source in
+            UnsafeMutableRawPointer(base).copyMemory(
+                from: source.baseAddress! + offset, byteCount: byteCount)
+        }
+        offset += byteCount
+        return count
+    }
+}
+
+/// A state file that cannot be used.
+public enum StateError: Error, Equatable, CustomStringConvertible {
+    case truncated
+    case malformed(String)
+    /// Saved by another version of catpool, or with other windows.
+    case incompatible(String)
+    case checksumMismatch
+    /// More SIMs than this run's `--max-state-mb` holds.
+    case tooLarge(count: Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case .truncated: return "the file ends early"
+        case .malformed(let what): return "malformed: \(what)"
+        case .incompatible(let why): return "incompatible: \(why)"
+        case .checksumMismatch: return "checksum mismatch (the file is damaged)"
+        case .tooLarge(let count, let capacity):
+            return
+                "it holds \(count) entries, more than this run's cap allows (\(capacity)); raise --max-state-mb"
+        }
+    }
+}
