@@ -205,7 +205,9 @@ public struct Pipeline {
             statistics.repeatedHeaders += 1
             return
         }
-        switch parser!.parse(bytes, cells: cells, into: &record) {  // in place: it caches
+        // In place (optional chaining, not a copy): the parser caches the current day.
+        guard let outcome = parser?.parse(bytes, cells: cells, into: &record) else { return }
+        switch outcome {
         case .record:
             statistics.recordsByType[Int(record.type.rawValue)] += 1
             statistics.inputs[statistics.inputs.count - 1].records += 1

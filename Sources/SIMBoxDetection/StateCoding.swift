@@ -94,8 +94,8 @@ public struct StateReader {
         guard count <= capacity else { throw .tooLarge(count: count, capacity: capacity) }
         let byteCount = count * MemoryLayout<T>.stride
         bytes.withUnsafeBytes { source in
-            UnsafeMutableRawPointer(base).copyMemory(
-                from: source.baseAddress! + offset, byteCount: byteCount)
+            guard let start = source.baseAddress, byteCount > 0 else { return }
+            UnsafeMutableRawPointer(base).copyMemory(from: start + offset, byteCount: byteCount)
         }
         offset += byteCount
         return count
