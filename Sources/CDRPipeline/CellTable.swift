@@ -89,6 +89,21 @@ struct LocationIndex {
 
     init(table: CellTable) { self.table = table }
 
+    /// Takes the locations of an earlier run, numbered as they were (the detector's saved
+    /// state refers to them by number); cells find theirs again as they appear.
+    mutating func restore(_ saved: [Location]) {
+        locations = saved
+        numberByName = [:]
+        for (number, location) in saved.enumerated() {
+            numberByName[Self.key(location)] = Int32(number)
+        }
+        locationOfCell = []
+    }
+
+    private static func key(_ location: Location) -> String {
+        location.site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + location.name
+    }
+
     /// The location of an interned cell, looked up once per cell.
     @inline(__always)
     mutating func location(of cell: CellID, cells: CellInterner) -> Int32 {

@@ -51,8 +51,17 @@ final class DetectionStage: @unchecked Sendable {
     // Detector thread (or the caller, inline) only.
     @exclusivity(unchecked) private var decisions: [ClusterDecision] = []
 
-    init(profile: DetectionProfile, limits: StateLimits, isThreaded: Bool) throws {
-        detector = try CatPoolDetector(profile: profile, limits: limits)
+    /// - Parameter saved: a saved detector to continue (`--state`), or `nil` to start afresh.
+    init(
+        profile: DetectionProfile, limits: StateLimits, isThreaded: Bool,
+        restoring saved: inout StateReader?
+    ) throws {
+        if var reader = saved {
+            detector = try CatPoolDetector(profile: profile, limits: limits, restoring: &reader)
+            saved = reader
+        } else {
+            detector = try CatPoolDetector(profile: profile, limits: limits)
+        }
         self.isThreaded = isThreaded
         if isThreaded {
             batch.reserveCapacity(Self.batchCapacity)
@@ -124,6 +133,22 @@ final class DetectionStage: @unchecked Sendable {
         results.removeAll()
         condition.unlock()
         return counts
+    }
+
+    /// Waits until every record handed over has been through the detector, then writes the
+    /// detector's state (its windows stay open for the next run).
+    func save(into writer: inout StateWriter) {
+        guard isThreaded else {
+            detector.drain(into: &decisions)
+            detector.save(into: &writer)
+            return
+        }
+        handOver()
+        condition.lock()
+        defer { condition.unlock() }
+        // The detector thread is idle, waiting for a batch only this thread can send.
+        while pendingBatches > 0 { condition.wait() }
+        detector.save(into: &writer)
     }
 
     // MARK: - Private

@@ -46,17 +46,103 @@ public struct Pipeline {
     /// The allow list, or `nil` when it is empty (checked once, not per record).
     private let allowList: AllowList?
 
-    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
-    public init(configuration: PipelineConfiguration) throws {
+    /// - Parameter state: a state file's bytes from `saveState()` to continue from, or `nil`.
+    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed;
+    ///   `StateError` when `state` cannot be continued from.
+    public init(configuration: PipelineConfiguration, continuing state: [UInt8]? = nil) throws {
         self.configuration = configuration
         cells = CellInterner(limit: configuration.detection?.limits.maxCells ?? Int(UInt32.max - 1))
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
-        locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
         allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
-        detection = try configuration.detection.map {
-            try DetectionStage(
-                profile: $0.profile, limits: $0.limits, isThreaded: $0.runsOnOwnThread)
+        var locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
+        var saved: StateReader?
+        if let state { saved = try Self.openState(state, cells: cells, locations: &locations) }
+        self.locations = locations
+        if let settings = configuration.detection {
+            detection = try DetectionStage(
+                profile: settings.profile, limits: settings.limits,
+                isThreaded: settings.runsOnOwnThread, restoring: &saved)
+        } else {
+            detection = nil
         }
+        if let saved, !saved.isAtEnd { throw StateError.malformed("bytes after the detector") }
+    }
+
+    // MARK: - State across runs
+
+    private static let stateMagic = Array("catpool state\n".utf8)
+    private static let stateVersion = 1
+
+    /// Everything a later run needs to continue this one (`--state`).
+    ///
+    /// The cells and locations met so far, and the detector with its windows still open.
+    /// Waits for the detector to catch up first.
+    ///
+    /// Format: the magic line `catpool state`, a version, the sections, and a checksum of
+    /// all of it (see `StateWriter`); a file of another version or layout is refused.
+    public mutating func saveState() -> [UInt8] {
+        var writer = StateWriter()
+        writer.write(Self.stateVersion)
+        writer.write(cells.count)
+        for id in 0..<cells.count { writer.write(cells.name(of: CellID(rawValue: UInt32(id)))) }
+        writer.write(locations.locations.count)
+        for location in locations.locations {
+            writer.write(location.name)
+            writer.write(location.site != nil)
+            if let site = location.site {
+                writer.write(site.name)
+                writer.write(site.latitude ?? .nan)
+                writer.write(site.longitude ?? .nan)
+            }
+        }
+        detection?.save(into: &writer)
+        var bytes = Self.stateMagic + writer.bytes
+        var checksum = StateWriter()
+        checksum.write(StateChecksum.of(bytes[...]))
+        bytes += checksum.bytes
+        return bytes
+    }
+
+    /// Checks the envelope and reads the cells and locations; returns the reader positioned
+    /// at the detector's section.
+    private static func openState(
+        _ bytes: [UInt8], cells: CellInterner, locations: inout LocationIndex
+    ) throws(StateError) -> StateReader {
+        guard bytes.count >= stateMagic.count + 16, bytes.starts(with: stateMagic) else {
+            throw .incompatible("not a catpool state file")
+        }
+        var trailer = StateReader(Array(bytes.suffix(8)))
+        guard try trailer.read() as UInt64 == StateChecksum.of(bytes.dropLast(8)) else {
+            throw .checksumMismatch
+        }
+        var reader = StateReader(Array(bytes[stateMagic.count..<(bytes.count - 8)]))
+        let version: Int = try reader.read()
+        guard version == stateVersion else {
+            throw .incompatible("version \(version); this catpool reads version \(stateVersion)")
+        }
+        let cellCount = try reader.readCount(elementBytes: 8)
+        for id in 0..<cellCount {
+            let name: String = try reader.read()
+            guard cells.intern(name).rawValue == UInt32(id) else {
+                throw .malformed("cell \(id) repeats an earlier one or exceeds the cell cap")
+            }
+        }
+        var saved: [LocationIndex.Location] = []
+        for _ in 0..<(try reader.readCount(elementBytes: 16)) {
+            let name: String = try reader.read()
+            var site: CellTable.Site?
+            if try reader.read() as Bool {
+                let siteName: String = try reader.read()
+                let latitude: Double = try reader.read()
+                let longitude: Double = try reader.read()
+                site = CellTable.Site(
+                    name: siteName, latitude: latitude.isNaN ? nil : latitude,
+                    longitude: longitude.isNaN ? nil : longitude)
+            }
+            saved.append(LocationIndex.Location(name: name, site: site))
+        }
+        locations.restore(saved)
+        return reader
     }
 
     /// Ends the run: evaluates the windows still open and writes the last decisions.

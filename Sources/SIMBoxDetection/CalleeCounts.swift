@@ -104,4 +104,27 @@ final class CalleeCounts {
         }
         old.deallocate()
     }
+
+    // MARK: - Saving
+
+    func save(into writer: inout StateWriter) {
+        writer.write(count)
+        writer.writeRaw(slots, count: capacity)
+    }
+
+    init(restoring reader: inout StateReader) throws(StateError) {
+        let count: Int = try reader.read()
+        let restored = try reader.readRawAllocating(of: Slot.self)
+        let capacity = restored.count
+        guard capacity >= 16, capacity.nonzeroBitCount == 1, count >= 0, count * 2 <= capacity,
+            let base = restored.baseAddress
+        else {
+            restored.deallocate()
+            throw .malformed("the callee table's size")
+        }
+        self.count = count
+        self.capacity = capacity
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+        slots = base
+    }
 }

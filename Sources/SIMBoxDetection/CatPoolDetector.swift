@@ -141,6 +141,100 @@ public struct CatPoolDetector {
         }
     }
 
+    // MARK: - Saving between runs
+
+    /// Writes everything needed to continue: the window's calls and position, every table.
+    ///
+    /// Call it instead of `finish` at the end of an input a later run continues: the windows
+    /// the newest records have not yet made due stay open for the next input's records.
+    ///
+    /// - Precondition: `drain` has fed every enqueued record.
+    public func save(into writer: inout StateWriter) {
+        precondition(queuedCount == 0, "drain the detector before saving it")
+        writer.write(windows.widthMilliseconds)
+        writer.write(windows.hopMilliseconds)
+        writer.write(windows.latenessMilliseconds)
+        for size in DetectorState.layoutFingerprint { writer.write(size) }
+        let snapshot = window.snapshot
+        writer.write(snapshot.maxEventTime ?? .min)
+        writer.write(snapshot.nextWindowEnd ?? .min)
+        writer.write(snapshot.buckets.count)
+        for (number, events) in snapshot.buckets {
+            writer.write(number)
+            events.withUnsafeBufferPointer { events in
+                if let base = events.baseAddress {
+                    writer.writeRaw(base, count: events.count)
+                } else {
+                    writer.write(0)
+                }
+            }
+        }
+        state.save(into: &writer)
+    }
+
+    /// A detector continuing the one `save` wrote; its counts of late and shed records and
+    /// evicted SIMs start again from zero (they are the new run's).
+    ///
+    /// - Throws: `StateError` when the saved windows differ from `profile`'s, the file comes
+    ///   from a build with other record layouts, or it is damaged.
+    public init(
+        profile: DetectionProfile, limits: StateLimits = .standard,
+        restoring reader: inout StateReader
+    ) throws(StateError) {
+        do {
+            try self.init(profile: profile, limits: limits)
+        } catch {
+            throw .incompatible("the profile's windows are invalid")
+        }
+        let saved = (
+            try reader.read() as Int64, try reader.read() as Int64, try reader.read() as Int64
+        )
+        guard
+            saved
+                == (
+                    windows.widthMilliseconds, windows.hopMilliseconds,
+                    windows.latenessMilliseconds
+                )
+        else {
+            throw .incompatible(
+                "saved with windows of \(saved.0 / 60_000)/\(saved.1 / 60_000)/\(saved.2 / 60_000) minutes (width/hop/lateness), not this profile's"
+            )
+        }
+        for size in DetectorState.layoutFingerprint {
+            guard try reader.read() as Int == size else {
+                throw .incompatible("written by a build with other record layouts")
+            }
+        }
+        let maxEventTime: Int64 = try reader.read()
+        let nextWindowEnd: Int64 = try reader.read()
+        var buckets: [(number: Int64, events: [WindowEvent])] = []
+        for _ in 0..<(try reader.readCount(elementBytes: 16)) {
+            let number: Int64 = try reader.read()
+            let raw = try reader.readRawAllocating(of: WindowEvent.self)
+            buckets.append((number, Array(raw)))
+            raw.deallocate()
+        }
+        try state.restore(from: &reader)
+        let simCount = Int32(state.history.count)
+        for (_, events) in buckets {
+            for event in events {
+                guard event.sim >= 0, event.sim < simCount,
+                    event.type == .moc || event.type == .mtc
+                else { throw .malformed("a call in the window") }
+            }
+        }
+        do {
+            window = try SlidingWindow(
+                configuration: windows,
+                restoring: .init(
+                    maxEventTime: maxEventTime == .min ? nil : maxEventTime,
+                    nextWindowEnd: nextWindowEnd == .min ? nil : nextWindowEnd,
+                    buckets: buckets))
+        } catch {
+            throw .malformed("the window's buckets")
+        }
+    }
+
     /// Evaluates the windows still open at the end of the input.
     public mutating func finish(into decisions: inout [ClusterDecision]) {
         drain(into: &decisions)

@@ -417,6 +417,15 @@ final class DenseStore<Element> {
         catpool_prefetch(start + (MemoryLayout<Element>.size - 1))
     }
 
+    func save(into writer: inout StateWriter) { writer.writeRaw(base, count: count) }
+
+    /// Replaces the contents with what `save` wrote (plain structs, copied as bytes).
+    func restore(from reader: inout StateReader) throws(StateError) {
+        base.deinitialize(count: count)
+        count = 0
+        count = try reader.readRaw(into: base, capacity: capacity)
+    }
+
     func append(_ element: Element) {
         precondition(count < capacity, "DenseStore is full")
         (base + count).initialize(to: element)

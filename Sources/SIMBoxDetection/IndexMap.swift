@@ -124,4 +124,27 @@ final class IndexMap {
         }
         old.deallocate()
     }
+
+    // MARK: - Saving
+
+    func save(into writer: inout StateWriter) {
+        writer.write(count)
+        writer.writeRaw(slots, count: capacity)
+    }
+
+    init(restoring reader: inout StateReader) throws(StateError) {
+        let count: Int = try reader.read()
+        let restored = try reader.readRawAllocating(of: UInt64.self)
+        let capacity = restored.count
+        guard capacity >= 16, capacity.nonzeroBitCount == 1, count >= 0, count * 10 <= capacity * 7,
+            let base = restored.baseAddress
+        else {
+            restored.deallocate()
+            throw .malformed("a lookup table's size")
+        }
+        self.count = count
+        self.capacity = capacity
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+        slots = base
+    }
 }

@@ -32,6 +32,33 @@ public struct StateWriter {
     }
 }
 
+/// A 64-bit checksum of a state file's bytes, eight at a time: it catches a damaged or cut
+/// file (not an adversary).
+public enum StateChecksum {
+    public static func of(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
+        bytes.withUnsafeBytes { raw in
+            var index = 0
+            while index + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                hash = ((hash ^ word) &* 0x0000_0100_0000_01B3).rotatedLeft(by: 29)
+                index += 8
+            }
+            while index < raw.count {
+                hash = (hash ^ UInt64(raw[index])) &* 0x0000_0100_0000_01B3
+                index += 1
+            }
+        }
+        return hash ^ (hash >> 31)
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 {
+        (self << count) | (self >> (64 - count))
+    }
+}
+
 /// Reads what `StateWriter` wrote; every read checks it stays inside the bytes.
 public struct StateReader {
     private let bytes: [UInt8]
@@ -84,6 +111,21 @@ public struct StateReader {
             throw .malformed("a length beyond the end")
         }
         return count
+    }
+
+    /// Reads values of a plain type written by `writeRaw` into fresh memory the caller owns.
+    public mutating func readRawAllocating<T>(of type: T.Type = T.self) throws(StateError)
+        -> UnsafeMutableBufferPointer<T>
+    {
+        let count = try readCount(elementBytes: MemoryLayout<T>.stride)
+        let base = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
+        let byteCount = count * MemoryLayout<T>.stride
+        bytes.withUnsafeBytes { source in
+            guard let start = source.baseAddress, byteCount > 0 else { return }
+            UnsafeMutableRawPointer(base).copyMemory(from: start + offset, byteCount: byteCount)
+        }
+        offset += byteCount
+        return UnsafeMutableBufferPointer(start: base, count: count)
     }
 
     /// Reads `count` values of a plain type written by `writeRaw` into `base`, which has room.

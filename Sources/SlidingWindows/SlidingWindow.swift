@@ -162,3 +162,53 @@ public struct SlidingWindow<Event> {
         return Int(((bucket % count) + count) % count)
     }
 }
+
+// MARK: - Saving and restoring
+
+extension SlidingWindow {
+    /// What the window holds between two runs (`catpool --state`): the event-time position
+    /// and the events of each live hop bucket, oldest first.
+    public struct Snapshot {
+        public var maxEventTime: Int64?
+        public var nextWindowEnd: Int64?
+        public var buckets: [(number: Int64, events: [Event])]
+
+        public init(
+            maxEventTime: Int64?, nextWindowEnd: Int64?, buckets: [(number: Int64, events: [Event])]
+        ) {
+            self.maxEventTime = maxEventTime
+            self.nextWindowEnd = nextWindowEnd
+            self.buckets = buckets
+        }
+    }
+
+    /// A snapshot restoring would not fit this window's shape.
+    public struct RestoreError: Error, Equatable {}
+
+    public var snapshot: Snapshot {
+        let live = bucketNumbers.indices.filter { bucketNumbers[$0] != .min }
+            .sorted { bucketNumbers[$0] < bucketNumbers[$1] }
+        return Snapshot(
+            maxEventTime: storedMaxEventTime, nextWindowEnd: storedNextWindowEnd,
+            buckets: live.map { (bucketNumbers[$0], slots[$0]) })
+    }
+
+    /// A window that continues where the one `snapshot` was taken of stood; its late count
+    /// starts again from zero.
+    ///
+    /// - Throws: `RestoreError` when two buckets would share a slot (another window shape).
+    public init(configuration: WindowConfiguration, restoring snapshot: Snapshot)
+        throws(RestoreError)
+    {
+        self.init(configuration: configuration)
+        storedMaxEventTime = snapshot.maxEventTime
+        storedNextWindowEnd = snapshot.nextWindowEnd
+        for (number, events) in snapshot.buckets {
+            let slot = self.slot(of: number)
+            guard bucketNumbers[slot] == .min else { throw RestoreError() }
+            bucketNumbers[slot] = number
+            slots[slot] = events
+            storedLiveCount += events.count
+        }
+    }
+}

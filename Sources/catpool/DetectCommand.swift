@@ -19,6 +19,7 @@ struct DetectCommand: ParsableCommand {
               catpool detect --cells cells.csv day.csv.zst > clusters.jsonl
               zstd -dc day.csv.zst | catpool detect --profile Pipelines/profiles/sensitive.profile | jq .sims
               catpool detect --allow allow.txt --stats stats.json /data/cdr/2026-11-20/*.zst
+              catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
 
             \(ExitStatus.helpText)
             """
@@ -49,8 +50,21 @@ struct DetectCommand: ParsableCommand {
             valueName: "MiB"))
     var maxStateMB = StateLimits.standard.maxBytes >> 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Continue the windows, histories and cluster ids saved here by the previous run, and save them here at a successful end (atomically). A missing file starts afresh.",
+            valueName: "file"))
+    var state: String?
+
+    @Flag(
+        help:
+            "Start afresh when the --state file is damaged or from another version, instead of exiting 65."
+    )
+    var stateReset = false
+
     func validate() throws {
         guard maxStateMB >= 16 else { throw ValidationError("--max-state-mb must be at least 16") }
+        if stateReset, state == nil { throw ValidationError("--state-reset needs --state FILE") }
     }
 
     func run() throws {
@@ -60,7 +74,10 @@ struct DetectCommand: ParsableCommand {
         detection.limits = StateLimits(maxBytes: maxStateMB << 20)
         detection.runsOnOwnThread = true
         configuration.detection = detection
-        let status = RunLoop(options: input, configuration: configuration).run()
+        let status = RunLoop(
+            options: input, configuration: configuration, statePath: state,
+            resetsUnusableState: stateReset
+        ).run()
         if status != .success { throw status.exitCode }
     }
 }

@@ -8,13 +8,18 @@ import ArgumentParser
 /// | 1 | an unexpected internal failure |
 /// | 64 | usage error: bad flags or arguments, or stdin is a terminal |
 /// | 65 | bad data: corrupt or truncated compressed input, an unusable header, more rejected lines than `--max-reject-ratio`, or a reject under `--strict` |
+/// | 65 | … also: a `--state` file that is damaged or from another version (unless `--state-reset`) |
 /// | 74 | I/O error: an input cannot be opened or read, an output cannot be written |
+/// | 130 | stopped by SIGINT (Ctrl-C): decisions so far and the statistics written, the state file untouched |
+/// | 143 | stopped by SIGTERM: the same |
 enum ExitStatus: Int32 {
     case success = 0
     case failure = 1
     case usage = 64
     case dataError = 65
     case ioError = 74
+    case interrupted = 130
+    case terminated = 143
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 
@@ -22,6 +27,8 @@ enum ExitStatus: Int32 {
     static let helpText = """
         Exit status: 0 success (also when stdout is closed early, as by `head`); 64 usage error; \
         65 bad data (corrupt or truncated compressed input, unusable header, too many rejected \
-        lines, or any under --strict); 74 I/O error; 1 internal failure.
+        lines, any under --strict, or an unusable --state file); 74 I/O error; 130 and 143 \
+        stopped by SIGINT or SIGTERM (decisions so far and --stats written, --state left as \
+        it was); 1 internal failure.
         """
 }

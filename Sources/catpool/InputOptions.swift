@@ -61,6 +61,19 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print no summary line on stderr.")
     var quiet = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Write Prometheus metrics (catpool_*) to this file at the end, atomically, for node_exporter's textfile collector.",
+            valueName: "file"))
+    var metricsFile: String?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "A progress line on stderr, refreshed four times a second (default: when stderr is a terminal)."
+    )
+    var progress: Bool?
+
     /// The inputs to read: stdin when none are named.
     var inputs: [String] { files.isEmpty ? ["-"] : files }
 

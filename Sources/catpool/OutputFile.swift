@@ -9,6 +9,14 @@ final class OutputFile {
         case closed
         case failed(path: String, errno: Int32)
 
+        /// What went wrong, without the path.
+        var reason: String {
+            switch self {
+            case .closed: return "closed"
+            case .failed(_, let code): return String(cString: strerror(code))
+            }
+        }
+
         var description: String {
             switch self {
             case .closed: return "output closed"
@@ -79,7 +87,11 @@ final class OutputFile {
 /// Writes one message line to stderr, prefixed with the program name; errors are ignored
 /// (there is nowhere left to report them).
 func printError(_ message: String) {
-    let line = Array("catpool: \(message)\n".utf8)
+    writeToStandardError(Array("catpool: \(message)\n".utf8))
+}
+
+/// Writes `line` to descriptor 2 as it is (no prefix), retrying short writes.
+func writeToStandardError(_ line: [UInt8]) {
     line.withUnsafeBytes { raw in
         guard let base = raw.baseAddress else { return }
         var offset = 0

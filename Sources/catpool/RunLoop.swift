@@ -1,15 +1,28 @@
 import CDRInput
 import CDRPipeline
 import Glibc
+import SIMBoxDetection
+import Synchronization
+
+/// The signal that asked the run to stop (SIGINT or SIGTERM), 0 while none has.
+///
+/// Set from the signal handler (a lock-free atomic store is async-signal-safe) and read by
+/// the run loop between chunks, and at least every 100 ms while the input is quiet.
+nonisolated(unsafe) let receivedSignal = Atomic<Int32>(0)
 
 /// Drives one run: reader thread → pipeline → outputs, then statistics and the exit status.
 struct RunLoop {
     let options: InputOptions
     let configuration: PipelineConfiguration
+    /// `--state`: continue from this file and replace it at a successful end.
+    var statePath: String?
+    /// `--state-reset`: a state file that cannot be continued from is set aside, not an error.
+    var resetsUnusableState = false
 
     /// Runs to the end of the inputs and returns how the process should exit.
     func run() -> ExitStatus {
         let started = monotonicSeconds()
+        let startedAt = time(nil)
         if options.inputs.contains("-"), isatty(0) == 1 {
             printError("reading CDRs from a terminal; pipe a dump in or name files (see --help)")
             return .usage
@@ -24,12 +37,11 @@ struct RunLoop {
             return .ioError
         }
         let standardOutput = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
+        installSignalHandlers()
         var pipeline: Pipeline
-        do {
-            pipeline = try Pipeline(configuration: configuration)
-        } catch {
-            printError("\(error)")
-            return .usage
+        switch makePipeline() {
+        case .success(let made): pipeline = made
+        case .failure(let error): return error.status
         }
         let reader = DecodingReader(inputs: options.inputs)
         reader.start()
@@ -37,8 +49,12 @@ struct RunLoop {
         var output = PipelineOutput()
         var status = ExitStatus.success
         var inputName = "-"
+        var savedState: [UInt8]?
+        var progress = ProgressLine(
+            isShown: options.progress ?? (isatty(2) == 1 && !options.quiet), started: started)
 
         func drain() throws(OutputFile.OutputError) {
+            if !output.diagnostics.isEmpty { progress.clear() }
             for message in output.diagnostics where !options.quiet { printError(message) }
             if !output.events.isEmpty {
                 try standardOutput.write(output.events)
@@ -50,11 +66,16 @@ struct RunLoop {
 
         do {
             reading: while true {
+                if receivedSignal.load(ordering: .relaxed) != 0 { break reading }
                 if !reader.waitForEvent(seconds: 0.05) {
                     // The input has gone quiet (a live feed): put out every decision the
                     // records so far have made before waiting for more.
                     pipeline.flushDetection(into: &output)
                     try drain()
+                    while !reader.waitForEvent(seconds: 0.1) {
+                        if receivedSignal.load(ordering: .relaxed) != 0 { break reading }
+                        progress.update(pipeline.statistics)
+                    }
                 }
                 switch reader.next() {
                 case .begin(let name):
@@ -64,13 +85,16 @@ struct RunLoop {
                     try pipeline.feed(
                         UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
                     reader.recycle(buffer)
+                    progress.update(pipeline.statistics)
                 case .end(let bytesIn, let format):
                     try pipeline.finishInput(
                         bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
                 case .corrupt(let error, let bytesIn, let format):
                     try pipeline.finishInput(
                         bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
+                    pipeline.flushDetection(into: &output)
                     try drain()
+                    progress.clear()
                     printError("\(inputName): \(error)")
                     status = .dataError
                     break reading
@@ -79,19 +103,29 @@ struct RunLoop {
                         try pipeline.finishInput(
                             bytesIn: 0, format: nil, isCutShort: true, into: &output)
                     }
+                    pipeline.flushDetection(into: &output)
                     try drain()
+                    progress.clear()
                     printError("cannot read \(name): \(reason)")
                     status = .ioError
                     break reading
                 case .finished:
-                    pipeline.finish(into: &output)
+                    if statePath != nil {
+                        // The windows stay open: the next run's records continue them.
+                        pipeline.flushDetection(into: &output)
+                        savedState = pipeline.saveState()
+                    } else {
+                        pipeline.finish(into: &output)
+                    }
                     try drain()
                     break reading
                 }
                 try drain()
             }
         } catch let error as PipelineError {
+            pipeline.flushDetection(into: &output)
             try? drain()
+            progress.clear()
             printError("\(error)")
             status = .dataError
         } catch OutputFile.OutputError.closed {
@@ -100,24 +134,19 @@ struct RunLoop {
             printError("\(error)")
             return .ioError
         }
+        progress.clear()
+
+        let signal = receivedSignal.load(ordering: .relaxed)
+        if signal != 0 {
+            // Stopped from outside: what was decided goes out; the state file stays as it was.
+            pipeline.flushDetection(into: &output)
+            try? drain()
+            status = signal == SIGINT ? .interrupted : .terminated
+            savedState = nil
+        }
 
         let seconds = monotonicSeconds() - started
         let statistics = pipeline.statistics
-        do {
-            try rejectsFile?.flush()
-            try standardOutput.flush()
-            if let path = options.stats {
-                let file = try OutputFile(creating: path)
-                try file.write(statistics.json(seconds: seconds))
-                try file.flush()
-            }
-        } catch OutputFile.OutputError.closed {
-            return .success
-        } catch {
-            printError("\(error)")
-            return .ioError
-        }
-        if !options.quiet { printError(statistics.summary(seconds: seconds)) }
         if status == .success, statistics.rejectRatio > options.maxRejectRatio {
             printError(
                 "rejected \(statistics.rejected) of \(statistics.dataLines) data lines "
@@ -126,7 +155,90 @@ struct RunLoop {
             )
             status = .dataError
         }
+        do {
+            try rejectsFile?.flush()
+            try standardOutput.flush()
+            if let path = options.stats {
+                let file = try OutputFile(creating: path)
+                try file.write(statistics.json(seconds: seconds))
+                try file.flush()
+            }
+            if let statePath, let savedState, status == .success {
+                try AtomicFile.write(savedState, to: statePath)
+            }
+        } catch OutputFile.OutputError.closed {
+            return .success
+        } catch {
+            printError("\(error)")
+            status = .ioError
+        }
+        if !options.quiet { printError(statistics.summary(seconds: seconds)) }
+        if let path = options.metricsFile {
+            let previous = (try? AtomicFile.read(path)).flatMap { $0 }
+            let metrics = Metrics(
+                statistics: statistics, seconds: seconds, status: status, finishedAt: time(nil),
+                startedAt: startedAt, previous: previous)
+            do {
+                try AtomicFile.write(metrics.text, to: path)
+            } catch {
+                printError("\(error)")
+                if status == .success { status = .ioError }
+            }
+        }
         return status
+    }
+
+    /// The pipeline, continuing `--state` when its file exists.
+    private func makePipeline() -> Result<Pipeline, ExitStatusError> {
+        var saved: [UInt8]?
+        if let statePath {
+            do {
+                saved = try AtomicFile.read(statePath)
+            } catch {
+                printError("cannot read state file \(statePath): \(error.reason)")
+                return .failure(ExitStatusError(status: .ioError))
+            }
+        }
+        do {
+            return .success(try Pipeline(configuration: configuration, continuing: saved))
+        } catch let error as StateError {
+            guard resetsUnusableState, let statePath else {
+                printError(
+                    "cannot continue from state file \(statePath ?? "-"): \(error) "
+                        + "(--state-reset starts afresh and replaces it at the end)")
+                return .failure(ExitStatusError(status: .dataError))
+            }
+            printError("warning: state file \(statePath) set aside (\(error)): starting afresh")
+            do {
+                return .success(try Pipeline(configuration: configuration))
+            } catch {
+                printError("\(error)")
+                return .failure(ExitStatusError(status: .usage))
+            }
+        } catch {
+            printError("\(error)")
+            return .failure(ExitStatusError(status: .usage))
+        }
+    }
+}
+
+/// SIGINT and SIGTERM end the run cleanly (see `RunLoop`); a second one ends it at once.
+///
+/// Both are unblocked first: a parent may have started catpool with them blocked (the mask
+/// is inherited), and a blocked SIGTERM would leave it running forever. Call this before
+/// starting any thread, so every thread inherits the mask.
+private func installSignalHandlers() {
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    sigaddset(&mask, SIGINT)
+    sigaddset(&mask, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &mask, nil)
+    for number in [SIGINT, SIGTERM] {
+        signal(number) { number in
+            if receivedSignal.exchange(number, ordering: .relaxed) != 0 {
+                _exit(128 + number)
+            }
+        }
     }
 }
 
@@ -134,4 +246,9 @@ func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// An exit status carried as an error (for `Result`).
+struct ExitStatusError: Error {
+    let status: ExitStatus
 }
