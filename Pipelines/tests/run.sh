@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the Pipelines/ scripts on fixtures and compares what they print with the expected
+# files, in the manner of zstd's cli-tests:
+#
+#   Pipelines/tests/run.sh [CASE ...]       # all cases by default
+#   RECORD=1 Pipelines/tests/run.sh CASE    # write the expected files from this run
+#
+# Each case is a folder with `cmd` (a bash script run in a scratch folder), `stdout` (what
+# it must print) and `exit` (its status). The script sees CATPOOL (the binary), PIPELINES
+# and FIXTURES (absolute paths); catpool is also on PATH.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export PIPELINES="$root/Pipelines" FIXTURES="$root/Fixtures"
+export CATPOOL=${CATPOOL:-$root/.build/debug/catpool}
+export PATH="$(dirname "$CATPOOL"):$PATH"
+[ -x "$CATPOOL" ] || { echo "run.sh: no catpool at $CATPOOL (swift build first)" >&2; exit 2; }
+
+cases=("$@")
+if [ ${#cases[@]} -eq 0 ]; then
+  for folder in "$here"/*/; do cases+=("$(basename "$folder")"); done
+fi
+failed=0
+for name in "${cases[@]}"; do
+  case_dir="$here/$name"
+  scratch=$(mktemp -d)
+  actual_stdout=$(cd "$scratch" && bash "$case_dir/cmd" 2>"$scratch/.stderr")
+  actual_exit=$?
+  if [ "${RECORD:-0}" = 1 ]; then
+    printf '%s\n' "$actual_stdout" >"$case_dir/stdout"
+    echo "$actual_exit" >"$case_dir/exit"
+  fi
+  if [ "$actual_stdout" = "$(cat "$case_dir/stdout")" ] && [ "$actual_exit" = "$(cat "$case_dir/exit")" ]; then
+    echo "ok   $name"
+  else
+    echo "FAIL $name (exit $actual_exit, expected $(cat "$case_dir/exit"))"
+    diff <(printf '%s\n' "$actual_stdout") "$case_dir/stdout" | head -20
+    sed 's/^/  stderr: /' "$scratch/.stderr" | head -10
+    failed=1
+  fi
+  rm -rf "$scratch"
+done
+exit "$failed"
