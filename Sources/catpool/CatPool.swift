@@ -9,7 +9,17 @@ struct CatPool: ParsableCommand {
         abstract: "Find GOIP cat pools (SIM boxes) in call-detail records.",
         discussion: """
             Reads CDR dumps (zstd, gzip or plain CSV with a header) from files or stdin, \
-            writes JSON lines to stdout and diagnostics to stderr.
+            writes JSON lines to stdout and diagnostics to stderr. `detect` is the default \
+            subcommand: `catpool day.zst` is `catpool detect day.zst`.
+
+            Examples:
+              catpool --cells cells.csv day.csv.zst > clusters.jsonl
+              catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
+              tail -F feed.csv | catpool detect --cells cells.csv | jq -c 'select(.event == "flagged")'
+              catpool check --stats - day.csv.zst
+              catpool simulate --subscribers 100000 --out day.zst --truth truth.json --cells cells.csv
+
+            Shell completions: catpool --generate-completion-script bash (or zsh, fish).
 
             \(ExitStatus.helpText)
             """,
@@ -23,7 +33,7 @@ struct CatPool: ParsableCommand {
 }
 
 enum CatPoolVersion {
-    static let current = "0.1.0"
+    static let current = "0.2.0"
 }
 
 struct CheckCommand: ParsableCommand {
@@ -36,7 +46,7 @@ struct CheckCommand: ParsableCommand {
             --stats - asks for it.
 
             Examples:
-              catpool check --stats - Fixtures/replay/sample/input.csv.zst
+              catpool check --stats - Fixtures/replay/messy-export/input.csv.zst
               zstd -dc day.csv.zst | catpool check --rejects bad.jsonl --max-reject-ratio 0.01
 
             \(ExitStatus.helpText)

@@ -109,6 +109,18 @@ struct CommandLineTests {
         let help = try CatPoolBinary.run(["check", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("Exit status") && help.stdout.contains("--max-reject-ratio"))
+        let detectHelp = try CatPoolBinary.run(["detect", "--help"])
+        for text in [
+            "Examples:", "--state", "--state-reset", "--max-state-mb", "--metrics-file",
+            "--progress", "130 and 143",
+        ] {
+            #expect(detectHelp.stdout.contains(text), "\(text)")
+        }
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try CatPoolBinary.run(["--generate-completion-script", shell])
+            #expect(script.status == 0)
+            #expect(script.stdout.contains("max-state-mb") && script.stdout.contains("simulate"))
+        }
     }
 
     @Test func holdsTheStateCapUnderAKeyExplosionAndSaysSo() throws {
