@@ -46,17 +46,23 @@ public struct Pipeline {
     /// The allow list, or `nil` when it is empty (checked once, not per record).
     private let allowList: AllowList?
 
-    /// - Parameter state: a state file's bytes from `saveState()` to continue from, or `nil`.
+    /// - Parameter state: where to read a state file `saveState` wrote, to continue from it;
+    ///   `nil` starts afresh.
     /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed;
     ///   `StateError` when `state` cannot be continued from.
-    public init(configuration: PipelineConfiguration, continuing state: [UInt8]? = nil) throws {
+    public init(configuration: PipelineConfiguration, continuing state: StateReader? = nil)
+        throws
+    {
         self.configuration = configuration
         cells = CellInterner(limit: configuration.detection?.limits.maxCells ?? Int(UInt32.max - 1))
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
         var locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
-        var saved: StateReader?
-        if let state { saved = try Self.openState(state, cells: cells, locations: &locations) }
+        var saved = state
+        if var reader = saved {
+            try Self.openState(&reader, cells: cells, locations: &locations)
+            saved = reader
+        }
         self.locations = locations
         if let settings = configuration.detection {
             detection = try DetectionStage(
@@ -65,7 +71,7 @@ public struct Pipeline {
         } else {
             detection = nil
         }
-        if let saved, !saved.isAtEnd { throw StateError.malformed("bytes after the detector") }
+        if var saved { try saved.verifyChecksum() }
     }
 
     // MARK: - State across runs
@@ -73,15 +79,15 @@ public struct Pipeline {
     private static let stateMagic = Array("catpool state\n".utf8)
     private static let stateVersion = 1
 
-    /// Everything a later run needs to continue this one (`--state`).
+    /// Everything a later run needs to continue this one (`--state`), written to `writer`.
     ///
     /// The cells and locations met so far, and the detector with its windows still open.
     /// Waits for the detector to catch up first.
     ///
     /// Format: the magic line `catpool state`, a version, the sections, and a checksum of
     /// all of it (see `StateWriter`); a file of another version or layout is refused.
-    public mutating func saveState() -> [UInt8] {
-        var writer = StateWriter()
+    public mutating func saveState(to writer: inout StateWriter) {
+        writer.writeBytes(Self.stateMagic)
         writer.write(Self.stateVersion)
         writer.write(cells.count)
         for id in 0..<cells.count { writer.write(cells.name(of: CellID(rawValue: UInt32(id)))) }
@@ -96,39 +102,30 @@ public struct Pipeline {
             }
         }
         detection?.save(into: &writer)
-        var bytes = Self.stateMagic + writer.bytes
-        var checksum = StateWriter()
-        checksum.write(StateChecksum.of(bytes[...]))
-        bytes += checksum.bytes
-        return bytes
+        writer.finish()
     }
 
-    /// Checks the envelope and reads the cells and locations; returns the reader positioned
-    /// at the detector's section.
+    /// Checks the magic line and version and reads the cells and locations, leaving the
+    /// reader at the detector's section.
     private static func openState(
-        _ bytes: [UInt8], cells: CellInterner, locations: inout LocationIndex
-    ) throws(StateError) -> StateReader {
-        guard bytes.count >= stateMagic.count + 16, bytes.starts(with: stateMagic) else {
+        _ reader: inout StateReader, cells: CellInterner, locations: inout LocationIndex
+    ) throws(StateError) {
+        guard (try? reader.expect(stateMagic)) == true else {
             throw .incompatible("not a catpool state file")
         }
-        var trailer = StateReader(Array(bytes.suffix(8)))
-        guard try trailer.read() as UInt64 == StateChecksum.of(bytes.dropLast(8)) else {
-            throw .checksumMismatch
-        }
-        var reader = StateReader(Array(bytes[stateMagic.count..<(bytes.count - 8)]))
         let version: Int = try reader.read()
         guard version == stateVersion else {
             throw .incompatible("version \(version); this catpool reads version \(stateVersion)")
         }
-        let cellCount = try reader.readCount(elementBytes: 8)
+        let cellCount = try reader.readCount(limit: cells.limit)
         for id in 0..<cellCount {
             let name: String = try reader.read()
             guard cells.intern(name).rawValue == UInt32(id) else {
-                throw .malformed("cell \(id) repeats an earlier one or exceeds the cell cap")
+                throw .malformed("cell \(id) repeats an earlier one")
             }
         }
         var saved: [LocationIndex.Location] = []
-        for _ in 0..<(try reader.readCount(elementBytes: 16)) {
+        for _ in 0..<(try reader.readCount(limit: Int(Int32.max))) {
             let name: String = try reader.read()
             var site: CellTable.Site?
             if try reader.read() as Bool {
@@ -142,7 +139,6 @@ public struct Pipeline {
             saved.append(LocationIndex.Location(name: name, site: site))
         }
         locations.restore(saved)
-        return reader
     }
 
     /// Ends the run: evaluates the windows still open and writes the last decisions.

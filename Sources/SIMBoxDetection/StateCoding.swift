@@ -2,13 +2,33 @@ import CDRRecords
 
 /// Writes a run's saved state (`--state`): little-endian integers, doubles by their bits,
 /// length-prefixed strings and arrays, and plain records as their bytes.
+///
+/// Bytes go to `sink` in chunks of about 1 MiB as they are written (the library does no
+/// I/O: the caller's sink does), so saving a city's 150 MB of state costs no second copy of
+/// it in memory; a running checksum covers every byte.
 public struct StateWriter {
-    public private(set) var bytes: [UInt8] = []
+    public typealias Sink = (UnsafeRawBufferPointer) throws -> Void
 
-    public init() {}
+    private var buffer: [UInt8] = []
+    private let sink: Sink?
+    private var checksum = StateChecksum()
+    /// Everything written, when there is no sink (tests).
+    public var bytes: [UInt8] { buffer }
+    /// The first error the sink threw; later writes are dropped.
+    public private(set) var failure: (any Error)?
+
+    /// Keeps the bytes in memory (`bytes`).
+    public init() { sink = nil }
+
+    public init(sink: @escaping Sink) {
+        self.sink = sink
+        buffer.reserveCapacity(Self.chunkBytes)
+    }
+
+    private static let chunkBytes = 1 << 20
 
     public mutating func write(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { append($0) }
     }
 
     public mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
@@ -20,60 +40,187 @@ public struct StateWriter {
     public mutating func write(_ text: String) {
         let utf8 = Array(text.utf8)
         write(utf8.count)
-        bytes.append(contentsOf: utf8)
+        utf8.withUnsafeBytes { append($0) }
     }
 
     /// Appends `count` values of a plain type (no references) as their bytes.
     public mutating func writeRaw<T>(_ base: UnsafePointer<T>, count: Int) {
         write(count)
-        bytes.append(
-            contentsOf: UnsafeRawBufferPointer(
-                start: base, count: count * MemoryLayout<T>.stride))
+        append(UnsafeRawBufferPointer(start: base, count: count * MemoryLayout<T>.stride))
+    }
+
+    /// Appends bytes as they are (a file's magic line).
+    public mutating func writeBytes(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
+
+    /// Appends the checksum of everything before it and hands the last bytes to the sink.
+    public mutating func finish() {
+        write(checksum.value)
+        flush()
+    }
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        checksum.update(bytes)
+        guard sink != nil, bytes.count >= Self.chunkBytes else {
+            buffer.append(contentsOf: bytes)
+            if sink != nil, buffer.count >= Self.chunkBytes { flush() }
+            return
+        }
+        flush()
+        deliver(bytes)  // a large raw table goes straight through
+    }
+
+    private mutating func flush() {
+        guard sink != nil, !buffer.isEmpty else { return }
+        let chunk = buffer
+        chunk.withUnsafeBytes { deliver($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
+        guard let sink, failure == nil else { return }
+        do { try sink(bytes) } catch { failure = error }
     }
 }
 
-/// A 64-bit checksum of a state file's bytes, eight at a time: it catches a damaged or cut
-/// file (not an adversary).
-public enum StateChecksum {
-    public static func of(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
-        bytes.withUnsafeBytes { raw in
-            var index = 0
-            while index + 8 <= raw.count {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                hash = ((hash ^ word) &* 0x0000_0100_0000_01B3).rotatedLeft(by: 29)
-                index += 8
-            }
-            while index < raw.count {
-                hash = (hash ^ UInt64(raw[index])) &* 0x0000_0100_0000_01B3
-                index += 1
+/// A 64-bit checksum of a state file's bytes, eight at a time, fed in any pieces: it
+/// catches a damaged or cut file (not an adversary).
+public struct StateChecksum {
+    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    private var carry: UInt64 = 0
+    private var carried = 0
+    private var count: UInt64 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        count &+= UInt64(bytes.count)
+        var index = 0
+        while carried > 0, index < bytes.count {
+            carry |= UInt64(bytes[index]) << (8 * UInt64(carried))
+            carried += 1
+            index += 1
+            if carried == 8 {
+                mix(carry)
+                carry = 0
+                carried = 0
             }
         }
-        return hash ^ (hash >> 31)
+        while index + 8 <= bytes.count {
+            mix(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            index += 8
+        }
+        while index < bytes.count {
+            carry |= UInt64(bytes[index]) << (8 * UInt64(carried))
+            carried += 1
+            index += 1
+        }
     }
-}
 
-extension UInt64 {
-    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 {
-        (self << count) | (self >> (64 - count))
+    public var value: UInt64 {
+        var final = self
+        if final.carried > 0 { final.mix(final.carry) }
+        final.mix(count)
+        return final.hash ^ (final.hash >> 31)
+    }
+
+    private mutating func mix(_ word: UInt64) {
+        let mixed = (hash ^ word) &* 0x0000_0100_0000_01B3
+        hash = (mixed << 29) | (mixed >> 35)
     }
 }
 
 /// Reads what `StateWriter` wrote; every read checks it stays inside the bytes.
+///
+/// Bytes come from `source` as needed (it fills a buffer and returns how many it wrote, 0 at
+/// the end), so restoring a large state never holds the file and the tables at once.
 public struct StateReader {
-    private let bytes: [UInt8]
-    public private(set) var offset = 0
+    public typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private var buffer: [UInt8]
+    private var position = 0
+    private var end: Int
+    private let source: Source?
+    private var isExhausted: Bool
+    private var checksum = StateChecksum()
 
-    public var isAtEnd: Bool { offset == bytes.count }
+    /// Reads from bytes in memory.
+    public init(_ bytes: [UInt8]) {
+        buffer = bytes
+        end = bytes.count
+        source = nil
+        isExhausted = true
+    }
+
+    public init(source: @escaping Source) {
+        buffer = [UInt8](repeating: 0, count: 1 << 20)
+        end = 0
+        self.source = source
+        isExhausted = false
+    }
+
+    /// Whether every byte has been read.
+    public var isAtEnd: Bool {
+        mutating get { (try? fill(1)) == false }
+    }
+
+    /// Makes at least `count` unread bytes available; `false` when the input ends first.
+    private mutating func fill(_ count: Int) throws(StateError) -> Bool {
+        if end - position >= count { return true }
+        guard let source, !isExhausted else { return false }
+        // Keep the unread tail, then top up from the source.
+        buffer.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress, position > 0 else { return }
+            base.copyMemory(from: base + position, byteCount: end - position)
+        }
+        end -= position
+        position = 0
+        if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+        while end - position < count {
+            let got: Int
+            do {
+                got = try buffer.withUnsafeMutableBytes { raw in
+                    try source(UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
+                }
+            } catch {
+                throw .unreadable("\(error)")
+            }
+            if got == 0 {
+                isExhausted = true
+                return false
+            }
+            end += got
+        }
+        return true
+    }
+
+    /// Takes `count` bytes from the front, feeding the checksum.
+    private mutating func take(_ count: Int, into destination: UnsafeMutableRawPointer?)
+        throws(StateError)
+    {
+        var left = count
+        var written = 0
+        while left > 0 {
+            guard try fill(1) else { throw .truncated }
+            let piece = min(left, end - position)
+            buffer.withUnsafeBytes { raw in
+                let slice = UnsafeRawBufferPointer(rebasing: raw[position..<(position + piece)])
+                checksum.update(slice)
+                if let destination, let start = slice.baseAddress {
+                    (destination + written).copyMemory(from: start, byteCount: piece)
+                }
+            }
+            position += piece
+            written += piece
+            left -= piece
+        }
+    }
 
     public mutating func read() throws(StateError) -> UInt64 {
-        guard offset + 8 <= bytes.count else { throw .truncated }
         var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
-        offset += 8
-        return value
+        try withUnsafeMutableBytes(of: &value) { raw throws(StateError) in
+            try take(8, into: raw.baseAddress)
+        }
+        return UInt64(littleEndian: value)
     }
 
     public mutating func read() throws(StateError) -> Int64 {
@@ -99,18 +246,32 @@ public struct StateReader {
     }
 
     public mutating func read() throws(StateError) -> String {
-        let count = try readCount(elementBytes: 1)
-        defer { offset += count }
-        return String(decoding: bytes[offset..<(offset + count)], as: UTF8.self)
+        let count = try readCount(limit: 1 << 20)
+        return String(decoding: try takeBytes(count), as: UTF8.self)
     }
 
-    /// A count of elements that must fit in the bytes left.
-    public mutating func readCount(elementBytes: Int) throws(StateError) -> Int {
+    private mutating func takeBytes(_ count: Int) throws(StateError) -> [UInt8] {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count), alignment: 1)
+        defer { raw.deallocate() }
+        try take(count, into: raw)
+        return Array(UnsafeRawBufferPointer(start: raw, count: count))
+    }
+
+    /// Reads `count` bytes and checks they are `expected` (a file's magic line).
+    public mutating func expect(_ expected: [UInt8]) throws(StateError) -> Bool {
+        try takeBytes(expected.count) == expected
+    }
+
+    /// A count of elements, at most `limit`.
+    public mutating func readCount(limit: Int) throws(StateError) -> Int {
         let count = try read() as Int
-        guard count >= 0, count <= (bytes.count - offset) / max(1, elementBytes) else {
-            throw .malformed("a length beyond the end")
-        }
+        guard count >= 0, count <= limit else { throw .malformed("a length of \(count)") }
         return count
+    }
+
+    /// A count of elements of `elementBytes` each, at most 16 GiB of them.
+    public mutating func readCount(elementBytes: Int) throws(StateError) -> Int {
+        try readCount(limit: (1 << 34) / max(1, elementBytes))
     }
 
     /// Reads values of a plain type written by `writeRaw` into fresh memory the caller owns.
@@ -119,12 +280,12 @@ public struct StateReader {
     {
         let count = try readCount(elementBytes: MemoryLayout<T>.stride)
         let base = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
-        let byteCount = count * MemoryLayout<T>.stride
-        bytes.withUnsafeBytes { source in
-            guard let start = source.baseAddress, byteCount > 0 else { return }
-            UnsafeMutableRawPointer(base).copyMemory(from: start + offset, byteCount: byteCount)
+        do {
+            try take(count * MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))
+        } catch {
+            base.deallocate()
+            throw error
         }
-        offset += byteCount
         return UnsafeMutableBufferPointer(start: base, count: count)
     }
 
@@ -134,13 +295,16 @@ public struct StateReader {
     {
         let count = try readCount(elementBytes: MemoryLayout<T>.stride)
         guard count <= capacity else { throw .tooLarge(count: count, capacity: capacity) }
-        let byteCount = count * MemoryLayout<T>.stride
-        bytes.withUnsafeBytes { source in
-            guard let start = source.baseAddress, byteCount > 0 else { return }
-            UnsafeMutableRawPointer(base).copyMemory(from: start + offset, byteCount: byteCount)
-        }
-        offset += byteCount
+        try take(count * MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))
         return count
+    }
+
+    /// Reads the trailing checksum and checks it against everything read before it, and
+    /// that nothing follows.
+    public mutating func verifyChecksum() throws(StateError) {
+        let expected = checksum.value
+        guard try read() as UInt64 == expected else { throw .checksumMismatch }
+        guard isAtEnd else { throw .malformed("bytes after the checksum") }
     }
 }
 
@@ -151,6 +315,8 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
     /// Saved by another version of catpool, or with other windows.
     case incompatible(String)
     case checksumMismatch
+    /// The file could not be read.
+    case unreadable(String)
     /// More SIMs than this run's `--max-state-mb` holds.
     case tooLarge(count: Int, capacity: Int)
 
@@ -160,6 +326,7 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
         case .malformed(let what): return "malformed: \(what)"
         case .incompatible(let why): return "incompatible: \(why)"
         case .checksumMismatch: return "checksum mismatch (the file is damaged)"
+        case .unreadable(let why): return "cannot be read: \(why)"
         case .tooLarge(let count, let capacity):
             return
                 "it holds \(count) entries, more than this run's cap allows (\(capacity)); raise --max-state-mb"

@@ -6,33 +6,67 @@ import Glibc
 /// file or the new one, never half of either.
 enum AtomicFile {
     static func write(_ bytes: [UInt8], to path: String) throws(OutputFile.OutputError) {
-        let temporary = "\(path).tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let file = try AtomicFileWriter(path: path)
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { copy.deallocate() }
+        copy.copyBytes(from: bytes)
+        do {
+            try file.write(UnsafeRawBufferPointer(copy))
+            try file.commit()
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
+    /// The whole file, or `nil` when there is none.
+    static func read(_ path: String) throws(OutputFile.OutputError) -> [UInt8]? {
+        guard let file = try InputFile(path: path) else { return nil }
+        var bytes: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try file.read(into: buffer)
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: buffer[..<count])
+        }
+    }
+}
+
+/// A file being replaced: bytes go to a temporary file beside it; `commit` makes it the file.
+final class AtomicFileWriter {
+    let path: String
+    private let temporary: String
+    private var descriptor: Int32
+
+    init(path: String) throws(OutputFile.OutputError) {
+        self.path = path
+        temporary = "\(path).tmp-\(getpid())"
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .failed(path: temporary, errno: errno) }
+    }
+
+    deinit { abandon() }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(OutputFile.OutputError) {
+        guard let base = bytes.baseAddress else { return }
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
-            }
+            let count = Glibc.write(descriptor, base + written, bytes.count - written)
             if count < 0 {
                 if errno == EINTR { continue }
-                let code = errno
-                close(descriptor)
-                unlink(temporary)
-                throw .failed(path: temporary, errno: code)
+                throw .failed(path: temporary, errno: errno)
             }
             written += count
         }
-        guard fsync(descriptor) == 0, close(descriptor) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .failed(path: temporary, errno: code)
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .failed(path: path, errno: code)
-        }
+    }
+
+    /// Flushes the bytes to disk, renames the file over `path`, and flushes the folder.
+    func commit() throws(OutputFile.OutputError) {
+        guard fsync(descriptor) == 0 else { throw .failed(path: temporary, errno: errno) }
+        close(descriptor)
+        descriptor = -1
+        guard rename(temporary, path) == 0 else { throw .failed(path: path, errno: errno) }
         let folder = (path as NSString).deletingLastPathComponent
         let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
         if folderDescriptor >= 0 {
@@ -41,26 +75,38 @@ enum AtomicFile {
         }
     }
 
-    /// The whole file, or `nil` when there is none.
-    static func read(_ path: String) throws(OutputFile.OutputError) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// Removes the temporary file; `path` stays as it was.
+    func abandon() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+        unlink(temporary)
+    }
+}
+
+/// A file read with `read(2)`.
+final class InputFile {
+    let path: String
+    private let descriptor: Int32
+
+    /// Opens `path`; `nil` when it does not exist.
+    init?(path: String) throws(OutputFile.OutputError) {
+        self.path = path
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return nil }
             throw .failed(path: path, errno: errno)
         }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads into `buffer`; 0 at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(OutputFile.OutputError) -> Int {
         while true {
-            let count = buffer.withUnsafeMutableBytes {
-                Glibc.read(descriptor, $0.baseAddress, $0.count)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .failed(path: path, errno: errno)
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: buffer[..<count])
+            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw .failed(path: path, errno: errno) }
         }
     }
 }

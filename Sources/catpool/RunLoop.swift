@@ -49,7 +49,7 @@ struct RunLoop {
         var output = PipelineOutput()
         var status = ExitStatus.success
         var inputName = "-"
-        var savedState: [UInt8]?
+        var stateFile: AtomicFileWriter?
         var progress = ProgressLine(
             isShown: options.progress ?? (isatty(2) == 1 && !options.quiet), started: started)
 
@@ -110,10 +110,15 @@ struct RunLoop {
                     status = .ioError
                     break reading
                 case .finished:
-                    if statePath != nil {
-                        // The windows stay open: the next run's records continue them.
+                    if let statePath {
+                        // The windows stay open: the next run's records continue them. The
+                        // file replaces the old one only if the run ends well (below).
                         pipeline.flushDetection(into: &output)
-                        savedState = pipeline.saveState()
+                        let file = try AtomicFileWriter(path: statePath)
+                        var writer = StateWriter { bytes in try file.write(bytes) }
+                        pipeline.saveState(to: &writer)
+                        if let failure = writer.failure { throw failure }
+                        stateFile = file
                     } else {
                         pipeline.finish(into: &output)
                     }
@@ -142,7 +147,6 @@ struct RunLoop {
             pipeline.flushDetection(into: &output)
             try? drain()
             status = signal == SIGINT ? .interrupted : .terminated
-            savedState = nil
         }
 
         let seconds = monotonicSeconds() - started
@@ -163,8 +167,8 @@ struct RunLoop {
                 try file.write(statistics.json(seconds: seconds))
                 try file.flush()
             }
-            if let statePath, let savedState, status == .success {
-                try AtomicFile.write(savedState, to: statePath)
+            if let stateFile {
+                if status == .success { try stateFile.commit() } else { stateFile.abandon() }
             }
         } catch OutputFile.OutputError.closed {
             return .success
@@ -190,17 +194,20 @@ struct RunLoop {
 
     /// The pipeline, continuing `--state` when its file exists.
     private func makePipeline() -> Result<Pipeline, ExitStatusError> {
-        var saved: [UInt8]?
+        var stateInput: InputFile?
         if let statePath {
             do {
-                saved = try AtomicFile.read(statePath)
+                stateInput = try InputFile(path: statePath)
             } catch {
                 printError("cannot read state file \(statePath): \(error.reason)")
                 return .failure(ExitStatusError(status: .ioError))
             }
         }
         do {
-            return .success(try Pipeline(configuration: configuration, continuing: saved))
+            let reader = stateInput.map { file in
+                StateReader { buffer in try file.read(into: buffer) }
+            }
+            return .success(try Pipeline(configuration: configuration, continuing: reader))
         } catch let error as StateError {
             guard resetsUnusableState, let statePath else {
                 printError(
