@@ -50,11 +50,11 @@ let benchmarks: @Sendable () -> Void = {
         records.reserveCapacity(recordCount)
         loaded().plain.withUnsafeBytes { bytes in
             splitter.feed(bytes) { line in
-                guard let parser else {
+                guard parser != nil else {
                     parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map { CallRecordParser(layout: $0) }
                     return
                 }
-                if parser.parse(line.bytes, cells: cells, into: &record) == .record {
+                if parser?.parse(line.bytes, cells: cells, into: &record) == .record {
                     records.append((record, Int32(record.cell.rawValue)))
                 }
             }
@@ -132,11 +132,11 @@ let benchmarks: @Sendable () -> Void = {
             while offset < bytes.count {
                 let end = min(offset + chunkSize, bytes.count)
                 splitter.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { line in
-                    guard let parser else {
+                    guard parser != nil else {
                         parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map { CallRecordParser(layout: $0) }
                         return
                     }
-                    if parser.parse(line.bytes, cells: cells, into: &record) == .record { parsed += 1 }
+                    if parser?.parse(line.bytes, cells: cells, into: &record) == .record { parsed += 1 }
                 }
                 offset = end
             }
