@@ -255,10 +255,17 @@ public struct CallRecordParser: Sendable {
         @inline(__always) func field(_ field: ColumnLayout.Field) -> UnsafeRawBufferPointer {
             var start = bounds[2 * field.rawValue]
             var end = bounds[2 * field.rawValue + 1]
-            guard start >= 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-            while start < end, line[start] == 0x20 { start += 1 }
-            while end > start, line[end - 1] == 0x20 { end -= 1 }
-            return UnsafeRawBufferPointer(rebasing: line[start..<end])
+            guard start >= 0, let base = line.baseAddress else {
+                return UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            // Spaces around a field are trimmed (bounds come from `split`: inside the line).
+            while start < end, base.load(fromByteOffset: start, as: UInt8.self) == 0x20 {
+                start &+= 1
+            }
+            while end > start, base.load(fromByteOffset: end &- 1, as: UInt8.self) == 0x20 {
+                end &-= 1
+            }
+            return UnsafeRawBufferPointer(start: base + start, count: end &- start)
         }
 
         let typeField = field(.recordType)

@@ -28,7 +28,8 @@ enum PackedDigits {
             // and read the bytes already taken as leading zeros.
             let word = UInt64(
                 littleEndian: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
-            let taken: UInt64 = (1 << UInt64((8 - rest) * 8)) &- 1
+            // (Masking shift: `rest` is 1...7, and the plain `<<` checks for overshifts.)
+            let taken: UInt64 = (1 &<< UInt64(truncatingIfNeeded: (8 &- rest) &* 8)) &- 1
             guard let tail = eightDigits((word & ~taken) | (0x3030_3030_3030_3030 & taken)) else {
                 return nil
             }
