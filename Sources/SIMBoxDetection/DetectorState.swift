@@ -234,7 +234,13 @@ final class DetectorState {
     private func evaluate(windowEnd end: Int64, into decisions: inout [ClusterDecision]) {
         var byLocation: [Int32: [Int32]] = [:]
         var stillHot = 0
+        let lookahead = 8
         for index in hot.indices {
+            if index + lookahead < hot.count {
+                // A few thousand SIMs a minute, each two records in memory: overlap the misses.
+                counts.prefetch(hot[index + lookahead])
+                history.prefetch(hot[index + lookahead])
+            }
             let sim = hot[index]
             let counts = self.counts.pointer(to: sim)
             guard Double(counts.pointee.callsOut) >= profile.minCallsPerSIM,
