@@ -91,6 +91,8 @@ struct CommandLineTests {
         #expect(try CatPoolBinary.run(["check", "--delimiter", "x"]).status == 64)
         #expect(try CatPoolBinary.run(["check", "--timezone", "Mars"]).status == 64)
         #expect(try CatPoolBinary.run(["check", "--map", "nonsense=col"]).status == 64)
+        #expect(try CatPoolBinary.run(["detect", "--state-reset"]).status == 64)
+        #expect(try CatPoolBinary.run(["detect", "--max-state-mb", "8"]).status == 64)
         let missing = try CatPoolBinary.run(["check", "/nonexistent/day.csv.zst"])
         #expect(missing.status == 74)
         #expect(missing.stderr.contains("cannot read /nonexistent/day.csv.zst"))
