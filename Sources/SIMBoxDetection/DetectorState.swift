@@ -70,8 +70,6 @@ final class DetectorState {
         counts = DenseStore(capacity: limits.maxSIMs)
     }
 
-    /// SIM numbers in use or waiting for reuse.
-    var simCapacity: Int { history.count }
     /// SIMs held now.
     var simCount: Int { simByIMSI.count }
 

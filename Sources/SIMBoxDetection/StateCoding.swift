@@ -10,15 +10,10 @@ public struct StateWriter {
     public typealias Sink = (UnsafeRawBufferPointer) throws -> Void
 
     private var buffer: [UInt8] = []
-    private let sink: Sink?
+    private let sink: Sink
     private var checksum = StateChecksum()
-    /// Everything written, when there is no sink (tests).
-    public var bytes: [UInt8] { buffer }
     /// The first error the sink threw; later writes are dropped.
     public private(set) var failure: (any Error)?
-
-    /// Keeps the bytes in memory (`bytes`).
-    public init() { sink = nil }
 
     public init(sink: @escaping Sink) {
         self.sink = sink
@@ -60,9 +55,9 @@ public struct StateWriter {
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer) {
         checksum.update(bytes)
-        guard sink != nil, bytes.count >= Self.chunkBytes else {
+        guard bytes.count >= Self.chunkBytes else {
             buffer.append(contentsOf: bytes)
-            if sink != nil, buffer.count >= Self.chunkBytes { flush() }
+            if buffer.count >= Self.chunkBytes { flush() }
             return
         }
         flush()
@@ -70,14 +65,14 @@ public struct StateWriter {
     }
 
     private mutating func flush() {
-        guard sink != nil, !buffer.isEmpty else { return }
+        guard !buffer.isEmpty else { return }
         let chunk = buffer
         chunk.withUnsafeBytes { deliver($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 
     private mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        guard let sink, failure == nil else { return }
+        guard failure == nil else { return }
         do { try sink(bytes) } catch { failure = error }
     }
 }
@@ -138,24 +133,14 @@ public struct StateReader {
 
     private var buffer: [UInt8]
     private var position = 0
-    private var end: Int
-    private let source: Source?
-    private var isExhausted: Bool
+    private var end = 0
+    private let source: Source
+    private var isExhausted = false
     private var checksum = StateChecksum()
-
-    /// Reads from bytes in memory.
-    public init(_ bytes: [UInt8]) {
-        buffer = bytes
-        end = bytes.count
-        source = nil
-        isExhausted = true
-    }
 
     public init(source: @escaping Source) {
         buffer = [UInt8](repeating: 0, count: 1 << 20)
-        end = 0
         self.source = source
-        isExhausted = false
     }
 
     /// Whether every byte has been read.
@@ -166,7 +151,7 @@ public struct StateReader {
     /// Makes at least `count` unread bytes available; `false` when the input ends first.
     private mutating func fill(_ count: Int) throws(StateError) -> Bool {
         if end - position >= count { return true }
-        guard let source, !isExhausted else { return false }
+        guard !isExhausted else { return false }
         // Keep the unread tail, then top up from the source.
         buffer.withUnsafeMutableBytes { raw in
             guard let base = raw.baseAddress, position > 0 else { return }

@@ -38,6 +38,19 @@ let benchmarks: @Sendable () -> Void = {
     }
     let chunkSize = 1 << 20
 
+    /// libzstd into `buffer`, each chunk into the pipeline, as the executable's two threads do.
+    func decodeAndFeed(
+        _ input: [UInt8], through buffer: UnsafeMutableRawBufferPointer, into pipeline: inout Pipeline,
+        _ output: inout PipelineOutput
+    ) throws {
+        let decoder = StreamDecoder()
+        try input.withUnsafeBytes { bytes in
+            try decoder.feed(bytes, using: buffer) { try pipeline.feed($0, into: &output) }
+            try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+        }
+        try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false, into: &output)
+    }
+
     /// The corpus parsed once (outside any measurement), each record with its location.
     nonisolated(unsafe) var parsed: [(record: CallRecord, location: Int32)]?
     func parsedRecords() -> [(record: CallRecord, location: Int32)] {
@@ -249,12 +262,7 @@ let benchmarks: @Sendable () -> Void = {
         var pipeline = try Pipeline(configuration: configuration)
         var output = PipelineOutput()
         pipeline.beginInput(named: "corpus.zst")
-        let decoder = StreamDecoder()
-        try input.withUnsafeBytes { bytes in
-            try decoder.feed(bytes, using: buffer) { try pipeline.feed($0, into: &output) }
-            try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
-        }
-        try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false, into: &output)
+        try decodeAndFeed(input, through: buffer, into: &pipeline, &output)
         pipeline.finish(into: &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)
@@ -270,12 +278,7 @@ let benchmarks: @Sendable () -> Void = {
         var pipeline = try Pipeline(configuration: PipelineConfiguration())
         var output = PipelineOutput()
         pipeline.beginInput(named: "corpus.zst")
-        let decoder = StreamDecoder()
-        try input.withUnsafeBytes { bytes in
-            try decoder.feed(bytes, using: buffer) { try pipeline.feed($0, into: &output) }
-            try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
-        }
-        try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false, into: &output)
+        try decodeAndFeed(input, through: buffer, into: &pipeline, &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)
     }
