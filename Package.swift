@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SlidingWindows"),
         .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
-        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "CDRPipeline"]),
+        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "CDRPipeline"]),
 
         // MARK: - Executable
         .executableTarget(

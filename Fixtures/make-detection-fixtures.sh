@@ -30,7 +30,7 @@ for line in "${scenarios[@]}"; do
   dir=Fixtures/replay/$name
   mkdir -p "$dir"
   # Office hours (08:00 to 12:00 at +08:00), when call centres and gateways work.
-  command="$catpool simulate --seed $seed --subscribers 200 --start 2026-11-20T08:00:00+08:00 --hours 4 $options --format csv --out $dir/input.csv --truth $dir/truth.json --cells $dir/cells.csv"
+  command="$catpool simulate --seed $seed --subscribers 200 --start 2026-11-20T08:00:00+08:00 --hours 4 --look-alikes 1 --disorder-s 0 $options --format csv --out $dir/input.csv --truth $dir/truth.json --cells $dir/cells.csv"
   $command
   zstd -q -19 -f "$dir/input.csv" -o "$dir/input.csv.zst"
   printf 'detect\n-q\n--cells\ncells.csv\n' >"$dir/args"

@@ -9,7 +9,7 @@ import SIMBoxDetection
 ///
 /// | key | type | meaning |
 /// | --- | --- | --- |
-/// | `event` | string | `flagged` (first crossed the score threshold), `updated` (gained SIMs or devices, or moved), `closed` (silent for a whole window) |
+/// | `event` | string | `flagged` (first crossed the score threshold), `updated` (gained SIMs or devices, moved, or rose in severity), `closed` (silent for a whole window) |
 /// | `cluster_id` | string | `cp-` and a number, one per cluster for its whole life, numbered in order of flagging |
 /// | `location` | string | the site (with `--cells`) or the cell |
 /// | `cells` | [string] | the cells its SIMs were last seen on |
@@ -21,7 +21,9 @@ import SIMBoxDetection
 /// | `imeis` | [string] | their IMEIs (15 digits, check digit recomputed), sorted |
 /// | `devices` | [{`imeis`, `sims`}] | SIMs linked into devices (shared or near-serial IMEIs, calls between them) |
 /// | `stats` | object | the window: `calls_out`, `calls_in` (from outside), `calls_between_sims`, `distinct_callees`, `mean_duration_s` (answered calls), `answered_share`, `calls_per_minute`, `mean_concurrent_calls` |
+/// | `lifetime` | object | the cluster's life so far: `first_seen`, `last_seen` (its latest call), `calls_out` (since the flagging window), `sims` (every SIM it has shown), `peak_sims` (most candidates in one window) |
 /// | `score` | number | in [0, 1] |
+/// | `severity` | string | `low`, `medium` or `high`, by the score against the profile; it only rises |
 /// | `reasons` | [{`code`, `value`, `threshold`}] | each measured feature and the profile value it was judged by |
 ///
 /// Example (abridged):
@@ -99,7 +101,17 @@ public enum OutputEvent {
         json.key("mean_concurrent_calls");
         json.decimal(stats.meanConcurrentCalls, fractionDigits: 3)
         json.endObject()
+        let lifetime = decision.lifetime
+        json.key("lifetime")
+        json.beginObject()
+        json.key("first_seen"); json.string(lifetime.firstSeen.description)
+        json.key("last_seen"); json.string(lifetime.lastSeen.description)
+        json.key("calls_out"); json.int(lifetime.callsOut)
+        json.key("sims"); json.int(decision.sims.count)
+        json.key("peak_sims"); json.int(lifetime.peakSIMs)
+        json.endObject()
         json.key("score"); json.decimal(decision.score, fractionDigits: 3)
+        json.key("severity"); json.string(decision.severity.name)
         json.key("reasons")
         json.beginArray()
         for reason in decision.reasons {

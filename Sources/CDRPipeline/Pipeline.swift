@@ -77,7 +77,7 @@ public struct Pipeline {
     // MARK: - State across runs
 
     private static let stateMagic = Array("catpool state\n".utf8)
-    private static let stateVersion = 1
+    private static let stateVersion = 2
 
     /// Everything a later run needs to continue this one (`--state`), written to `writer`.
     ///
@@ -354,8 +354,11 @@ public struct Pipeline {
     }
 
     private mutating func writeDecisions(into output: inout PipelineOutput) {
+        let minSeverity = configuration.detection?.minSeverity ?? .low
         for decision in decisions {
             statistics.decisions[decision.kind.rawValue, default: 0] += 1
+            // Severity only rises, so a cluster's lines pass from its first at the level on.
+            guard decision.severity >= minSeverity else { continue }
             OutputEvent.encode(
                 decision, location: locations.locations[Int(decision.location)], cells: cells,
                 into: &output.events)

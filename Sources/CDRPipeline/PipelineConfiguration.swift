@@ -32,6 +32,8 @@ public struct PipelineConfiguration: Sendable {
         public var allowList: AllowList
         /// The cap on detector state (`--max-state-mb`).
         public var limits: StateLimits
+        /// Decisions below this severity are made but not written (`--min-severity`).
+        public var minSeverity: ClusterDecision.Severity = .low
         /// Whether the detector runs on a thread of its own, overlapping the parser (the
         /// executable's choice; the output is the same bytes either way).
         public var runsOnOwnThread: Bool

@@ -17,14 +17,23 @@ public struct DaySimulator: Sendable {
         /// Offset of local time east of UTC: the diurnal rhythm follows local hours.
         public var localOffsetSeconds = 8 * 3600
         public var boxes = 12
-        /// How many look-alikes of each kind.
+        /// How many look-alikes of each kind, when `lookAlikesPer100k` is `nil`.
         public var lookAlikesPerKind = 1
+        /// Look-alikes per 100,000 subscribers, by kind: a city's real mix (see
+        /// `LookAlike.realisticDensity`); `nil` for `lookAlikesPerKind` of each kind.
+        public var lookAlikesPer100k: [LookAlike.Kind: Double]? = nil
+        /// Ordinary subscribers per site (at least 30 sites): 250 is a suburb, 50 to 100 a
+        /// dense city centre.
+        public var subscribersPerSite = 250
         /// The box kinds, assigned to boxes in turn.
         public var boxKinds = CatPoolBox.Kind.allCases
         /// The look-alike kinds present.
         public var lookAlikeKinds = LookAlike.Kind.allCases
         /// The most a record arrives after records that started later.
         public var disorderSeconds = 0
+        /// The share of records that arrive late, each by up to `disorderSeconds` (the
+        /// rest arrive in order).
+        public var lateShare = 1.0
         /// The share of lines written broken.
         public var badLineRate = 0.0
         public var writer = CDRLineWriter()
@@ -48,6 +57,9 @@ public struct DaySimulator: Sendable {
         return raw.map { $0 / mean }
     }()
 
+    /// Box SIMs are numbered from 0, look-alikes' from here.
+    static let firstLookAlikeSIM = 1_000_000
+
     public let configuration: Configuration
     public let city: City
     public let population: Population
@@ -59,7 +71,9 @@ public struct DaySimulator: Sendable {
 
     public init(configuration: Configuration) {
         self.configuration = configuration
-        city = City(siteCount: max(30, configuration.subscribers / 250))
+        city = City(
+            siteCount: max(30, configuration.subscribers / max(1, configuration.subscribersPerSite))
+        )
         population = Population(
             count: configuration.subscribers, city: city, seed: configuration.seed)
         let spanStart = configuration.start.millisecondsSinceEpoch
@@ -76,9 +90,12 @@ public struct DaySimulator: Sendable {
         }
         self.boxes = boxes
         var lookAlikes: [LookAlike] = []
+        // Look-alikes number their SIMs apart from the boxes', so the same city simulated
+        // with and without boxes (a night before, then the day) has the same people in it.
+        nextSIM = Self.firstLookAlikeSIM
         for kind in configuration.lookAlikeKinds {
-            for number in 1...max(1, configuration.lookAlikesPerKind)
-            where configuration.lookAlikesPerKind > 0 {
+            let count = configuration.lookAlikeCount(of: kind)
+            for number in 1...max(1, count) where count > 0 {
                 let lookAlike = LookAlike(
                     number: number, kind: kind, city: city, spanStart: spanStart, spanEnd: spanEnd,
                     firstSIM: nextSIM,
@@ -119,7 +136,8 @@ public struct DaySimulator: Sendable {
             var delays = SimulationRandom(seed: configuration.seed, stream: 0xD15 ^ UInt64(hour))
             let disorder = Int64(configuration.disorderSeconds) * 1000
             for (order, record) in records.enumerated() {
-                let delay = disorder > 0 ? Int64(delays.int(0..<Int(disorder + 1))) : 0
+                let isLate = disorder > 0 && delays.chance(configuration.lateShare)
+                let delay = isLate ? Int64(delays.int(0..<Int(disorder + 1))) : 0
                 pending.append(
                     Pending(
                         arrival: record.eventTime.millisecondsSinceEpoch + delay,
@@ -271,5 +289,14 @@ public struct DaySimulator: Sendable {
         }
         bytes.append(contentsOf: line)
         bytes.append(contentsOf: ending)
+    }
+}
+
+extension DaySimulator.Configuration {
+    /// How many look-alikes of `kind` the city has: by density when one is set (rounded, so
+    /// a small town may have none), else `lookAlikesPerKind`.
+    public func lookAlikeCount(of kind: LookAlike.Kind) -> Int {
+        guard let densities = lookAlikesPer100k else { return max(0, lookAlikesPerKind) }
+        return Int((Double(subscribers) / 100_000 * (densities[kind] ?? 0)).rounded())
     }
 }

@@ -1,6 +1,7 @@
 import CDRPipeline
 import CDRRecords
 import Foundation
+import SIMBoxDetection
 
 /// Scores detector output against a simulation's ground truth.
 ///
@@ -39,6 +40,9 @@ public struct DetectionScore: Sendable {
         public var id: String
         public var sims: Set<String>
         public var firstFlagged: EventTime?
+        /// The highest severity its events reached, and when each tier was first reached.
+        public var severity = ClusterDecision.Severity.low
+        public var firstAt: [ClusterDecision.Severity: EventTime] = [:]
         /// The box it matches, if a true positive.
         public var box: String?
         /// For a false positive: the look-alike holding most of its SIMs, or `ordinary`.
@@ -86,10 +90,21 @@ public struct DetectionScore: Sendable {
                 byID[id] = ClusterOutcome(id: id, sims: [], firstFlagged: nil)
             }
             byID[id]?.sims.formUnion((event["sims"] as? [String]) ?? [])
-            if event["event"] as? String == "flagged", byID[id]?.firstFlagged == nil,
-                let text = event["detected_at"] as? String
-            {
-                byID[id]?.firstFlagged = Self.time(text)
+            let at = (event["detected_at"] as? String).flatMap(Self.time)
+            if event["event"] as? String == "flagged", byID[id]?.firstFlagged == nil {
+                byID[id]?.firstFlagged = at
+            }
+            // Output without severities (older versions) counts as low.
+            let severity =
+                (event["severity"] as? String).flatMap(ClusterDecision.Severity.init(name:))
+                ?? .low
+            if var cluster = byID[id] {
+                cluster.severity = max(cluster.severity, severity)
+                for tier in ClusterDecision.Severity.allCases
+                where tier <= severity && cluster.firstAt[tier] == nil {
+                    cluster.firstAt[tier] = at
+                }
+                byID[id] = cluster
             }
         }
         let simOwner = Dictionary(
@@ -136,6 +151,52 @@ public struct DetectionScore: Sendable {
     public var medianDelayMinutes: Double? { Self.median(boxes.compactMap(\.delayMinutes)) }
     public var falsePositives: Int { clusters.filter { $0.box == nil }.count }
 
+    /// SIMs named by clusters that belong to the box their cluster matched / all SIMs named:
+    /// ordinary subscribers merged into a box's cluster count against it.
+    public var simPrecision: Double {
+        let named = clusters.reduce(0) { $0 + $1.sims.count }
+        guard named > 0 else { return 1 }
+        let simsOfBox = Dictionary(uniqueKeysWithValues: boxes.map { ($0.box.id, $0.box.sims) })
+        let right = clusters.reduce(0) { total, cluster in
+            total
+                + (cluster.box.flatMap { simsOfBox[$0] }.map { cluster.sims.intersection($0).count }
+                    ?? 0)
+        }
+        return Double(right) / Double(named)
+    }
+
+    /// Outcome of the clusters that reached `tier` or above, as if only they had been flagged.
+    public struct TierOutcome: Sendable {
+        public var tier: ClusterDecision.Severity
+        public var clusters: Int
+        public var falsePositives: Int
+        public var boxesFound: Int
+        public var medianDelayMinutes: Double?
+        public var precision: Double {
+            clusters == 0 ? 1 : Double(clusters - falsePositives) / Double(clusters)
+        }
+    }
+
+    public func outcome(atOrAbove tier: ClusterDecision.Severity) -> TierOutcome {
+        let reached = clusters.filter { $0.severity >= tier }
+        var delays: [Double] = []
+        var found = 0
+        for box in boxes {
+            let matched = reached.filter { $0.box == box.box.id }
+            guard !matched.isEmpty else { continue }
+            found += 1
+            if let first = matched.compactMap({ $0.firstAt[tier] }).min(), let start = box.box.start
+            {
+                delays.append(
+                    Double(first.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 60_000)
+            }
+        }
+        return TierOutcome(
+            tier: tier, clusters: reached.count,
+            falsePositives: reached.filter { $0.box == nil }.count, boxesFound: found,
+            medianDelayMinutes: Self.median(delays))
+    }
+
     /// The report: a table per box kind, a table per look-alike kind, and the summary line.
     public func report() -> String {
         var lines = ["box kind            boxes  detected  sims  sim_recall  delay_p50_min"]
@@ -171,9 +232,28 @@ public struct DetectionScore: Sendable {
                 + pad(String(blamed.filter { $0 == "ordinary" }.count), 18, right: true))
         lines.append("")
         lines.append(
+            "severity (and above)  clusters  false  precision  boxes  recall  delay_p50_min")
+        for tier in ClusterDecision.Severity.allCases.reversed() {
+            let outcome = outcome(atOrAbove: tier)
+            let recall = boxes.isEmpty ? 1 : Double(outcome.boxesFound) / Double(boxes.count)
+            let cells: [String] = [
+                pad(tier.name, 20), pad(String(outcome.clusters), 10, right: true),
+                pad(String(outcome.falsePositives), 7, right: true),
+                pad(formatDecimal(outcome.precision, fractionDigits: 3), 11, right: true),
+                pad(String(outcome.boxesFound), 7, right: true),
+                pad(formatDecimal(recall, fractionDigits: 3), 8, right: true),
+                pad(
+                    outcome.medianDelayMinutes.map { formatDecimal($0, fractionDigits: 1) } ?? "-",
+                    15, right: true),
+            ]
+            lines.append(cells.joined())
+        }
+        lines.append("")
+        lines.append(
             "precision=\(formatDecimal(precision, fractionDigits: 3)) recall=\(formatDecimal(recall, fractionDigits: 3)) "
                 + "sim_recall=\(formatDecimal(simRecall, fractionDigits: 3)) "
-                + "delay_p50_min=\(medianDelayMinutes.map { formatDecimal($0, fractionDigits: 1) } ?? "-") fp=\(falsePositives)"
+                + "delay_p50_min=\(medianDelayMinutes.map { formatDecimal($0, fractionDigits: 1) } ?? "-") fp=\(falsePositives) "
+                + "sim_precision=\(formatDecimal(simPrecision, fractionDigits: 3))"
         )
         return lines.joined(separator: "\n") + "\n"
     }

@@ -12,6 +12,40 @@ public struct ClusterDecision: Sendable {
         case closed
     }
 
+    /// How urgently a cluster calls for action: the anti-fraud centres' tiers.
+    ///
+    /// Set by the score against the profile's boundaries (`score_threshold`,
+    /// `medium_score`, `high_score`); a cluster's severity only ever rises.
+    public enum Severity: Int, Comparable, CaseIterable, Sendable {
+        /// Watch list: the cluster crossed the score threshold on thin or mixed evidence.
+        case low
+        /// Analyst review.
+        case medium
+        /// Act now: block or verify the SIMs.
+        case high
+
+        public var name: String { ["low", "medium", "high"][rawValue] }
+
+        public init?(name: String) {
+            guard let level = Self.allCases.first(where: { $0.name == name }) else { return nil }
+            self = level
+        }
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// The cluster over its whole life so far, not just the evaluated window.
+    public struct Lifetime: Sendable, Equatable {
+        /// When its first SIMs began calling here (or the first window began, if earlier).
+        public var firstSeen: EventTime
+        /// The latest call of any of its SIMs.
+        public var lastSeen: EventTime
+        /// Calls its SIMs placed from the first window it was seen in until now.
+        public var callsOut: Int
+        /// The most candidate SIMs seen in one window.
+        public var peakSIMs: Int
+    }
+
     /// One SIM of the cluster.
     public struct SIM: Sendable {
         public var imsi: IMSI
@@ -57,5 +91,7 @@ public struct ClusterDecision: Sendable {
     public var devices: [[Int]]
     public var statistics: Statistics
     public var score: Double
+    public var severity: Severity
+    public var lifetime: Lifetime
     public var reasons: [Reason]
 }

@@ -27,10 +27,19 @@ public struct DetectionProfile: Sendable, Equatable {
 
     /// A cluster needs at least this many candidate SIMs at one location.
     public var minSIMs = 4.0
-    /// Calls per minute at which the rate feature saturates.
+    /// Calls per minute of a whole cluster: reported beside `calls_per_minute` for
+    /// reference (the score weighs calls per SIM instead, which does not grow with its size).
     public var saturatingCallsPerMinute = 2.0
-    /// A cluster is flagged when its score reaches this.
-    public var scoreThreshold = 0.6
+    /// Calls an hour per SIM, since it came to its place, at which the rate feature is full.
+    ///
+    /// The feature is empty at a third of this. A channel dials back to back, 24 to 40 calls an hour.
+    public var machineCallsPerSIMHour = 18.0
+    /// A cluster is flagged when its score reaches this: severity low (watch list).
+    public var scoreThreshold = 0.65
+    /// Severity medium (analyst review) from this score.
+    public var mediumScore = 0.72
+    /// Severity high (act now) from this score: set above every look-alike measured.
+    public var highScore = 0.8
 
     public init() {}
 
@@ -42,7 +51,8 @@ public struct DetectionProfile: Sendable, Equatable {
         var profile = DetectionProfile()
         profile.minCallsPerSIM = 2
         profile.minSIMs = 3
-        profile.scoreThreshold = 0.5
+        profile.scoreThreshold = 0.55
+        profile.mediumScore = 0.65
         return profile
     }()
 
@@ -78,9 +88,18 @@ public struct DetectionProfile: Sendable, Equatable {
             ("min_sims", \.minSIMs, "a cluster needs this many candidate SIMs at one location"),
             (
                 "saturating_calls_per_minute", \.saturatingCallsPerMinute,
-                "calls per minute at which the rate feature is full"
+                "a cluster's calls per minute, reported for reference"
             ),
-            ("score_threshold", \.scoreThreshold, "a cluster is flagged at this score"),
+            (
+                "machine_calls_per_sim_hour", \.machineCallsPerSIMHour,
+                "calls an hour per SIM at which the rate feature is full"
+            ),
+            (
+                "score_threshold", \.scoreThreshold,
+                "a cluster is flagged at this score (severity low)"
+            ),
+            ("medium_score", \.mediumScore, "severity medium from this score"),
+            ("high_score", \.highScore, "severity high from this score"),
         ]
     }
 
@@ -114,12 +133,24 @@ public struct DetectionProfile: Sendable, Equatable {
             }
             self[keyPath: setting.path] = value
         }
+        guard scoreThreshold <= mediumScore, mediumScore <= highScore, highScore <= 1 else {
+            throw ProfileError(
+                line: 0,
+                reason:
+                    "expected score_threshold <= medium_score <= high_score <= 1, got \(scoreThreshold), \(mediumScore), \(highScore)"
+            )
+        }
         guard hopMinutes > 0, windowMinutes >= hopMinutes,
             (windowMinutes / hopMinutes).rounded() == windowMinutes / hopMinutes
         else {
             throw ProfileError(
                 line: 0, reason: "window_minutes must be a positive multiple of hop_minutes")
         }
+    }
+
+    /// The tier a flagged cluster with `score` is in.
+    public func severity(of score: Double) -> ClusterDecision.Severity {
+        score >= highScore ? .high : score >= mediumScore ? .medium : .low
     }
 
     /// The profile in file form, with each setting's meaning as a comment.

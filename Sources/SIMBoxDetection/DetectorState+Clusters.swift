@@ -3,6 +3,8 @@ import CDRRecords
 /// What one evaluation saw of one cluster's candidate SIMs.
 struct Observation {
     var sims: [Int32]
+    /// When its SIMs began calling here, or the window began if that is later.
+    var activeSince: Int64 = 0
     var statistics: ClusterDecision.Statistics
     var score: Double
     var reasons: [ClusterDecision.Reason]
@@ -18,6 +20,12 @@ struct TrackedCluster {
     /// The public number, given when first flagged.
     var id: Int?
     var deviceCount = 0
+    /// Set when flagged; it only ever rises.
+    var severity = ClusterDecision.Severity.low
+    /// Lifetime, counted from the flagging window on (see `ClusterDecision.Lifetime`).
+    var firstSeen: Int64 = 0
+    var callsOut = 0
+    var peakSIMs = 0
 }
 
 extension DetectorState {
@@ -29,6 +37,9 @@ extension DetectorState {
         var busy: Int64 = 0
         var earliest = Int64.max
         var dataFree = 0
+        var rates: [Double] = []
+        rates.reserveCapacity(sims.count)
+        let windowStart = end - windows.widthMilliseconds
         for sim in sims {
             let counts = self.counts[sim]
             let history = self.history[sim]
@@ -39,8 +50,12 @@ extension DetectorState {
             statistics.answeredShare += Double(counts.answered)
             answeredSeconds += Int64(counts.answeredSeconds)
             busy += Int64(counts.busySeconds)
-            earliest = min(earliest, history.firstCall)
+            earliest = min(earliest, history.arrival)
             if end - history.dataDayStart >= Self.day || history.dataInDay == 0 { dataFree += 1 }
+            // Calls an hour since the SIM came here (or the window began), over ten minutes
+            // at least: a channel dials back to back, a person now and then.
+            let here = Double(end - max(windowStart, history.arrival))
+            rates.append(Double(counts.callsOut) * 3_600_000 / max(here, 600_000))
         }
         let out = Double(max(statistics.callsOut, 1))
         let answeredCalls = statistics.answeredShare
@@ -48,7 +63,7 @@ extension DetectorState {
             answeredCalls > 0 ? rounded(Double(answeredSeconds) / answeredCalls) : 0
         statistics.answeredShare = rounded(answeredCalls / out)
         // The span the calls were made over: the window, or less for a cluster that just started.
-        let spanStart = max(end - windows.widthMilliseconds, earliest)
+        let spanStart = max(windowStart, earliest)
         let spanMinutes = max(
             Double(end - spanStart) / 60_000, Double(windows.hopMilliseconds) / 60_000)
         statistics.callsPerMinute = rounded(Double(statistics.callsOut) / spanMinutes)
@@ -57,19 +72,30 @@ extension DetectorState {
         let outbound = rounded(Double(statistics.callsOut) / (out + Double(statistics.callsIn)))
         let distinct = rounded(Double(statistics.distinctCallees) / out)
         let noData = rounded(Double(dataFree) / Double(sims.count))
+        // "No data" means little before the detector has seen a day: weigh it by the hours seen.
+        let observedHours = rounded(
+            Double(max(0, min(Self.day, end - observedSince))) / 3_600_000)
         let groups = devices(of: sims)
         let linked = rounded(
             Double(groups.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }) / Double(sims.count))
+        let simRate = rounded(median(rates))
+        let apart = rounded(Double(arrivedApart(sims)) / Double(sims.count))
+        let together = rounded(Double(arrivedTogether(sims)) / Double(sims.count))
         let features: [(weight: Double, value: Double)] = [
-            (0.25, min(1, Double(sims.count) / 8)),
-            (0.20, clamp((outbound - 0.5) / 0.5)),
-            (0.15, clamp(distinct)),
-            (0.10, clamp((0.9 - statistics.answeredShare) / 0.5)),
-            (0.15, min(1, statistics.callsPerMinute / profile.saturatingCallsPerMinute)),
-            (0.10, noData),
-            (0.05, linked),
+            (0.15, min(1, Double(sims.count) / 8)),
+            (0.10, clamp((outbound - 0.5) / 0.5)),
+            (0.05, clamp(distinct)),
+            // People answer about four calls in five; a box's callees, one in three.
+            (0.10, clamp((0.8 - statistics.answeredShare) / 0.4)),
+            (0.10, clamp((180 - statistics.meanDurationSeconds) / 120)),
+            (0.20, clamp((simRate * 1.5 / profile.machineCallsPerSIMHour) - 0.5)),
+            (0.15, together),
+            (0.05, noData * observedHours / 24),
+            (0.10, linked),
+            // People reach a place each from their own; a box's SIMs were nowhere else.
+            (-0.5, apart),
         ]
-        let score = rounded(features.reduce(0) { $0 + $1.weight * $1.value })
+        let score = rounded(clamp(features.reduce(0) { $0 + $1.weight * $1.value }))
         var reasons: [ClusterDecision.Reason] = [
             .init(code: "sims", value: Double(sims.count), threshold: profile.minSIMs),
             .init(code: "outbound_share", value: outbound, threshold: profile.minOutboundShare),
@@ -80,10 +106,19 @@ extension DetectorState {
                 code: "answered_share", value: statistics.answeredShare,
                 threshold: profile.maxAnsweredShare),
             .init(
+                code: "mean_answered_seconds", value: statistics.meanDurationSeconds,
+                threshold: profile.maxMeanAnsweredSeconds),
+            .init(
+                code: "calls_per_sim_hour", value: simRate,
+                threshold: profile.machineCallsPerSIMHour),
+            .init(
                 code: "calls_per_minute", value: statistics.callsPerMinute,
                 threshold: profile.saturatingCallsPerMinute),
             .init(code: "no_data_24h_share", value: noData, threshold: 1),
+            .init(code: "observed_hours", value: observedHours, threshold: 24),
             .init(code: "linked_sim_share", value: linked, threshold: 0.5),
+            .init(code: "arrived_together_share", value: together, threshold: 0.5),
+            .init(code: "arrived_apart_share", value: apart, threshold: 0.5),
         ]
         if statistics.callsBetweenSIMs > 0 {
             reasons.append(
@@ -91,44 +126,118 @@ extension DetectorState {
                     code: "calls_between_sims", value: Double(statistics.callsBetweenSIMs),
                     threshold: 1))
         }
-        return Observation(sims: sims, statistics: statistics, score: score, reasons: reasons)
+        return Observation(
+            sims: sims, activeSince: spanStart, statistics: statistics, score: score,
+            reasons: reasons)
+    }
+
+    /// How many of `sims` came here within 90 seconds of another of them: a box's channels
+    /// start together and a SIM bank swaps SIMs in batches, where travellers come one by one.
+    ///
+    /// A SIM first seen in the first minutes of what the detector has seen may have been
+    /// there long before: its arrival is unknown, and counts for nothing.
+    func arrivedTogether(_ sims: [Int32]) -> Int {
+        let near: Int64 = 90_000
+        let known = observedSince == .max ? Int64.max : observedSince + 5 * 60_000
+        let arrivals = sims.map { history[$0].arrival }.filter { $0 >= known }.sorted()
+        return arrivals.indices.filter { index in
+            (index > 0 && arrivals[index] - arrivals[index - 1] <= near)
+                || (index + 1 < arrivals.count && arrivals[index + 1] - arrivals[index] <= near)
+        }.count
+    }
+
+    /// How many distinct places `sims` came here from.
+    ///
+    /// 0 when all that came from elsewhere came from one place together (a box on the
+    /// move). Travellers and agents each come from a place of their own (a few may
+    /// share one: neighbours); a box's SIMs were nowhere else before.
+    func arrivedApart(_ sims: [Int32]) -> Int {
+        var origins: [UInt16: Int] = [:]
+        for sim in sims where history[sim].cameFromElsewhere {
+            origins[history[sim].originTag, default: 0] += 1
+        }
+        if origins.count == 1, let only = origins.values.first, only > 1 { return 0 }
+        return origins.count
     }
 
     /// Links SIMs into devices; returns groups of positions in `sims`, each sorted, sorted by first.
     ///
     /// - Complexity: O(n²) in the number of SIMs of one cluster (tens, rarely hundreds).
     func devices(of sims: [Int32]) -> [[Int]] {
-        var parent = Array(sims.indices)
-        func root(_ node: Int) -> Int {
-            var node = node
-            while parent[node] != node {
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            }
-            return node
-        }
+        var groups = DisjointSets(count: sims.count)
         let position = Dictionary(
             uniqueKeysWithValues: sims.enumerated().map { (history[$0.element].imsi, $0.offset) })
+        for a in sims.indices {
+            if let callerIMSI = busyCallers[sims[a]], let caller = position[callerIMSI] {
+                groups.join(a, caller)
+            }
+            for b in (a + 1)..<sims.count
+            where Self.shareADevice(history[sims[a]], history[sims[b]]) {
+                groups.join(a, b)
+            }
+        }
+        return groups.sets()
+    }
+
+    /// Whether two SIMs were seen in one device: the same IMEI, or IMEIs of one TAC with
+    /// serials at most 64 apart (a gateway's channels).
+    static func shareADevice(_ a: SIMHistory, _ b: SIMHistory) -> Bool {
         @inline(__always) func near(_ x: UInt64, _ y: UInt64) -> Bool {
             guard x != 0, y != 0 else { return false }
-            // Packed IMEIs hold TAC * 10^6 + serial: one TAC and serials at most 64 apart.
+            // Packed IMEIs hold TAC * 10^6 + serial.
             return x / 1_000_000 == y / 1_000_000 && (x > y ? x - y : y - x) <= 64
         }
+        return near(a.imei0, b.imei0) || near(a.imei0, b.imei1) || near(a.imei1, b.imei0)
+            || near(a.imei1, b.imei1)
+    }
+
+    /// Whether a newcomer belongs with `cluster`'s SIMs.
+    ///
+    /// It does when it came here with one of them (a box's channels start together, a
+    /// vehicle brings them all at once), shares a device with one (a SIM bank puts fresh SIMs
+    /// into the same channels), or was called by one from here. A passer-by at a box's site
+    /// is none of these.
+    func belongs(_ sim: Int32, with cluster: TrackedCluster) -> Bool {
+        cluster.sims.contains { areLinked(sim, $0) }
+    }
+
+    /// Whether two SIMs at one place look like parts of one device: they came together, or
+    /// were seen in one device, or one called the other from here.
+    func areLinked(_ a: Int32, _ b: Int32) -> Bool {
+        let (first, second) = (history[a], history[b])
+        let known = observedSince == .max ? Int64.max : observedSince + 5 * 60_000
+        let bothUnknown = first.arrival < known && second.arrival < known
+        return bothUnknown || abs(first.arrival - second.arrival) <= 90_000
+            || Self.shareADevice(first, second) || busyCallers[a] == second.imsi
+            || busyCallers[b] == first.imsi
+    }
+
+    /// The clusters that newcomers in none found at one place.
+    ///
+    /// Each group of at least `min_sims` SIMs linked to one another (a box's channels),
+    /// and then, when the SIMs linked to none are still `min_sims` or more, those as one
+    /// loose group for the score to judge (people who happen to call alike, or a box whose
+    /// channels came one by one). Smaller linked groups wait for their next members. So an
+    /// ordinary caller at a box's site when the box is first seen is not swept into it.
+    func foundingGroups(_ sims: [Int32]) -> [[Int32]] {
+        guard Double(sims.count) >= profile.minSIMs else { return [] }
+        var linked = DisjointSets(count: sims.count)
         for a in sims.indices {
-            let (a0, a1) = (history[sims[a]].imei0, history[sims[a]].imei1)
-            if let callerIMSI = busyCallers[sims[a]], let caller = position[callerIMSI] {
-                parent[root(a)] = root(caller)
-            }
-            for b in (a + 1)..<sims.count {
-                let (b0, b1) = (history[sims[b]].imei0, history[sims[b]].imei1)
-                if near(a0, b0) || near(a0, b1) || near(a1, b0) || near(a1, b1) {
-                    parent[root(b)] = root(a)
-                }
+            for b in (a + 1)..<sims.count where areLinked(sims[a], sims[b]) {
+                linked.join(a, b)
             }
         }
-        var groups: [Int: [Int]] = [:]
-        for index in sims.indices { groups[root(index), default: []].append(index) }
-        return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+        var groups: [[Int32]] = []
+        var rest: [Int32] = []
+        for set in linked.sets() {
+            if Double(set.count) >= profile.minSIMs {
+                groups.append(set.map { sims[$0] })
+            } else if set.count == 1 {
+                rest.append(sims[set[0]])
+            }
+        }
+        if Double(rest.count) >= profile.minSIMs { groups.append(rest) }
+        return groups
     }
 
     func imeis(of sim: Int32) -> [IMEI] {
@@ -170,17 +279,27 @@ extension DetectorState {
                 }
             }
             guard !newcomers.isEmpty else { continue }
-            if let host = here.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key {
-                members[host, default: []].append(contentsOf: newcomers)
-                placesOfCluster[host, default: [:]][location, default: 0] += newcomers.count
-            } else if Double(newcomers.count) >= profile.minSIMs {
+            // Most members here first; a newcomer joins the first cluster it belongs with.
+            let hosts = here.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+            var founders: [Int32] = []
+            for sim in newcomers {
+                if let host = hosts.first(where: { key in
+                    tracked[key].map { belongs(sim, with: $0) } ?? false
+                }) {
+                    members[host, default: []].append(sim)
+                    placesOfCluster[host, default: [:]][location, default: 0] += 1
+                } else {
+                    founders.append(sim)
+                }
+            }
+            for group in foundingGroups(founders) {
                 let key = nextTrackingKey
                 nextTrackingKey += 1
                 tracked[key] = TrackedCluster(
                     sims: [], location: location, lastSeen: end,
                     last: Observation(sims: [], statistics: .init(), score: 0, reasons: []))
-                members[key] = newcomers
-                placesOfCluster[key] = [location: newcomers.count]
+                members[key] = group
+                placesOfCluster[key] = [location: group.count]
             }
         }
         for key in members.keys.sorted() {
@@ -193,6 +312,22 @@ extension DetectorState {
                 sims.sorted { imsi(of: $0) < imsi(of: $1) }, end: end)
             let gained = sims.contains { !cluster.sims.contains($0) }
             let moved = !cluster.sims.isEmpty && cluster.location != location
+            if cluster.id == nil {
+                // Until flagged, a cluster is its current candidates: passers-by who stop
+                // calling drop out rather than pile up over a day at a busy place.
+                for sim in cluster.sims where history[sim].cluster == Int32(key) {
+                    history[sim].cluster = -1
+                }
+                cluster.sims = []
+            }
+            if cluster.id != nil {
+                // Joiners bring the calls they placed in the window; later calls are counted
+                // as they enter it (see `count`).
+                for sim in sims where !cluster.sims.contains(sim) {
+                    cluster.callsOut += Int(counts[sim].callsOut)
+                    counts.pointer(to: sim).pointee.isInFlaggedCluster = true
+                }
+            }
             for sim in sims { history[sim].cluster = Int32(key) }
             cluster.sims.formUnion(sims)
             cluster.location = location
@@ -205,11 +340,16 @@ extension DetectorState {
                     flag(&cluster, end: end, into: &decisions)
                 }
             } else {
+                cluster.peakSIMs = max(cluster.peakSIMs, sims.count)
                 // Devices change only with new SIMs: group again only then.
                 let deviceCount =
                     gained ? devices(of: sortedSIMs(cluster.sims)).count : cluster.deviceCount
-                if gained || moved || deviceCount > cluster.deviceCount {
+                let severity = max(cluster.severity, profile.severity(of: observation.score))
+                if gained || moved || deviceCount > cluster.deviceCount
+                    || severity > cluster.severity
+                {
                     cluster.deviceCount = deviceCount
+                    cluster.severity = severity
                     decisions.append(decision(.updated, cluster, end: end))
                 }
             }
@@ -225,6 +365,7 @@ extension DetectorState {
             if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
             for sim in cluster.sims where history[sim].cluster == Int32(key) {
                 history[sim].cluster = -1
+                counts.pointer(to: sim).pointee.isInFlaggedCluster = false
             }
             tracked[key] = nil
         }
@@ -236,6 +377,11 @@ extension DetectorState {
         cluster.id = nextClusterID
         nextClusterID += 1
         cluster.deviceCount = devices(of: sortedSIMs(cluster.sims)).count
+        cluster.severity = profile.severity(of: cluster.last.score)
+        cluster.firstSeen = cluster.last.activeSince
+        cluster.callsOut = cluster.last.statistics.callsOut
+        cluster.peakSIMs = cluster.last.sims.count
+        for sim in cluster.sims { counts.pointer(to: sim).pointee.isInFlaggedCluster = true }
         decisions.append(decision(.flagged, cluster, end: end))
     }
 
@@ -261,11 +407,51 @@ extension DetectorState {
             windowEnd: EventTime(millisecondsSinceEpoch: end), sims: entries,
             devices: devices(of: sims),
             statistics: cluster.last.statistics, score: cluster.last.score,
+            severity: cluster.severity,
+            lifetime: ClusterDecision.Lifetime(
+                firstSeen: EventTime(millisecondsSinceEpoch: cluster.firstSeen),
+                // Records are admitted ahead of the window: report no call after its end.
+                lastSeen: EventTime(
+                    millisecondsSinceEpoch: min(
+                        end, sims.reduce(cluster.firstSeen) { max($0, history[$1].lastCall) })),
+                callsOut: cluster.callsOut, peakSIMs: cluster.peakSIMs),
             reasons: cluster.last.reasons)
     }
 }
 
+/// Union-find over `0..<count`, with path halving.
+struct DisjointSets {
+    private var parent: [Int]
+
+    init(count: Int) { parent = Array(0..<count) }
+
+    mutating func root(_ node: Int) -> Int {
+        var node = node
+        while parent[node] != node {
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        }
+        return node
+    }
+
+    mutating func join(_ a: Int, _ b: Int) { parent[root(b)] = root(a) }
+
+    /// The sets, each sorted, sorted by their first member.
+    mutating func sets() -> [[Int]] {
+        var sets: [Int: [Int]] = [:]
+        for node in parent.indices { sets[root(node), default: []].append(node) }
+        return sets.values.sorted { $0[0] < $1[0] }
+    }
+}
+
 private func clamp(_ value: Double) -> Double { min(1, max(0, value)) }
+
+private func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
 
 /// Three decimals, so scores and shares print the same everywhere.
 private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }

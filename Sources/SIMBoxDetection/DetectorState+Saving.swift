@@ -28,6 +28,7 @@ extension DetectorState {
         writer.write(hot.count)
         for sim in hot { writer.write(sim) }
         writer.write(newestTime)
+        writer.write(observedSince)
         writer.write(evaluatedUpTo)
         writer.write(nextSweep)
         writer.write(freeNumbers.count)
@@ -67,6 +68,7 @@ extension DetectorState {
         hot = []
         for _ in 0..<(try reader.readCount(elementBytes: 8)) { hot.append(try sim(&reader)) }
         newestTime = try reader.read()
+        observedSince = try reader.read()
         evaluatedUpTo = try reader.read()
         nextSweep = try reader.read()
         freeNumbers = []
@@ -95,6 +97,10 @@ extension TrackedCluster {
         writer.write(lastSeen)
         writer.write(id ?? -1)
         writer.write(deviceCount)
+        writer.write(severity.rawValue)
+        writer.write(firstSeen)
+        writer.write(callsOut)
+        writer.write(peakSIMs)
         last.save(into: &writer)
     }
 
@@ -109,10 +115,17 @@ extension TrackedCluster {
         let lastSeen: Int64 = try reader.read()
         let id: Int = try reader.read()
         let deviceCount: Int = try reader.read()
+        guard let severity = ClusterDecision.Severity(rawValue: try reader.read()) else {
+            throw .malformed("a cluster's severity")
+        }
+        let firstSeen: Int64 = try reader.read()
+        let callsOut: Int = try reader.read()
+        let peakSIMs: Int = try reader.read()
         let last = try Observation(restoring: &reader, simCount: simCount)
         self.init(
             sims: sims, location: location, lastSeen: lastSeen, last: last,
-            id: id < 0 ? nil : id, deviceCount: deviceCount)
+            id: id < 0 ? nil : id, deviceCount: deviceCount, severity: severity,
+            firstSeen: firstSeen, callsOut: callsOut, peakSIMs: peakSIMs)
     }
 }
 
@@ -120,6 +133,7 @@ extension Observation {
     func save(into writer: inout StateWriter) {
         writer.write(sims.count)
         for sim in sims { writer.write(sim) }
+        writer.write(activeSince)
         writer.write(statistics.callsOut)
         writer.write(statistics.callsIn)
         writer.write(statistics.callsBetweenSIMs)
@@ -144,6 +158,7 @@ extension Observation {
             guard sim >= 0, sim < simCount else { throw .malformed("an observed SIM") }
             sims.append(sim)
         }
+        let activeSince: Int64 = try reader.read()
         var statistics = ClusterDecision.Statistics()
         statistics.callsOut = try reader.read()
         statistics.callsIn = try reader.read()
@@ -160,6 +175,8 @@ extension Observation {
             reasons.append(
                 .init(code: code, value: try reader.read(), threshold: try reader.read()))
         }
-        self.init(sims: sims, statistics: statistics, score: score, reasons: reasons)
+        self.init(
+            sims: sims, activeSince: activeSince, statistics: statistics, score: score,
+            reasons: reasons)
     }
 }

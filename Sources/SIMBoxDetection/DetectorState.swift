@@ -43,6 +43,9 @@ final class DetectorState {
     let limits: StateLimits
     /// The largest event time admitted.
     var newestTime: Int64 = .min
+    /// The earliest event time admitted, in this run or the runs it continues: how much of
+    /// the SIMs' past the detector can know.
+    var observedSince: Int64 = .max
     /// SIM numbers free for reuse.
     @exclusivity(unchecked) var freeNumbers: [Int32] = []
     /// Evicted SIMs whose calls may still be in the window: their numbers are reused only
@@ -107,6 +110,7 @@ final class DetectorState {
     func admit(_ record: CallRecord, location: Int32) -> WindowEvent? {
         let time = record.eventTime.millisecondsSinceEpoch
         newestTime = max(newestTime, time)
+        observedSince = min(observedSince, time)
         let key = record.imsi.rawValue
         var sim = simByIMSI.number(for: key) { history[$0].imsi == key }
         if sim < 0 {
@@ -127,11 +131,11 @@ final class DetectorState {
             entry.pointee.imei0 = imei.rawValue
         }
         entry.pointee.lastCell = record.cell.rawValue
+        entry.pointee.note(location, at: time)
         switch record.type {
         case .data:
             entry.pointee.noteDataSession(at: time)
         case .moc:
-            entry.pointee.lastCallLocation = location
             entry.pointee.noteCall(at: time)
         case .mtc, .smsMO, .smsMT:
             break
@@ -145,7 +149,7 @@ final class DetectorState {
                 // channel. (Read from the admission-time history: window counts lag by the
                 // lateness.)
                 let callerHistory = history[caller]
-                fromBusy = callerHistory.hasCalled && callerHistory.lastCallLocation == location
+                fromBusy = callerHistory.hasCalled && callerHistory.location == location
                 if fromBusy { busyCallers[sim] = callerHistory.imsi }
             }
         }
@@ -210,6 +214,10 @@ final class DetectorState {
                     sim.pointee.distinctCallees -= 1
                 }
             }
+            if delta > 0, sim.pointee.isInFlaggedCluster {
+                // Rare (a flagged box's calls), so the history's cache miss is paid only here.
+                tracked[Int(history[event.sim].cluster)]?.callsOut += 1
+            }
             if delta > 0, !sim.pointee.isHot,
                 Double(sim.pointee.callsOut) >= profile.minCallsPerSIM
             {
@@ -249,8 +257,12 @@ final class DetectorState {
             }
             hot[stillHot] = sim
             stillHot += 1
-            if isChannelCandidate(sim, at: end) {
-                byLocation[history[sim].lastCallLocation, default: []].append(sim)
+            // Records are admitted up to the lateness ahead of the evaluated window: a SIM
+            // that has moved since the window ended made its calls elsewhere, so it is no new
+            // candidate here (a cluster's SIM goes on with its cluster wherever it is).
+            let hasMovedSince = history[sim].arrival > end && history[sim].cluster < 0
+            if !hasMovedSince, isChannelCandidate(sim, at: end) {
+                byLocation[history[sim].location, default: []].append(sim)
             }
         }
         hot.removeLast(hot.count - stillHot)
@@ -287,16 +299,22 @@ struct SIMHistory {
     /// The two most recent distinct IMEIs, packed; 0: none.
     var imei0: UInt64 = 0
     var imei1: UInt64 = 0
-    private var firstCallSeconds: UInt32 = .max
+    private var arrivalSeconds: UInt32 = 0
     private var lastCallSeconds: UInt32 = 0
     private var lastSeenSeconds: UInt32 = 0
     private var dataDayStartSeconds: UInt32 = 0
     var lastCell: UInt32 = 0
-    var lastCallLocation: Int32 = -1
+    /// Where the SIM's latest record was (-1: nowhere yet).
+    private(set) var location: Int32 = -1
     /// The tracked cluster the SIM belongs to (-1: none): a SIM is in one cluster at most.
     var cluster: Int32 = -1
     /// Data sessions since `dataDayStart` (saturating).
     private(set) var dataInDay: UInt16 = 0
+    /// A 16-bit tag of the place the SIM came from to `location` (0: never seen elsewhere).
+    ///
+    /// People reach a place each from their own; a box's SIMs were nowhere else, or moved
+    /// together.
+    private(set) var originTag: UInt16 = 0
 
     init(imsi: UInt64) { self.imsi = imsi }
 
@@ -313,9 +331,11 @@ struct SIMHistory {
     }
 
     /// Whether the SIM has placed a call.
-    var hasCalled: Bool { firstCallSeconds != .max }
-    /// The first call placed (`.max`: none).
-    var firstCall: Int64 { hasCalled ? Self.milliseconds(firstCallSeconds) : .max }
+    var hasCalled: Bool { lastCallSeconds != 0 }
+    /// The SIM's first record at `location` since it came there.
+    var arrival: Int64 { Self.milliseconds(arrivalSeconds) }
+    /// Whether the SIM was seen somewhere else before `location`.
+    var cameFromElsewhere: Bool { originTag != 0 }
     /// The latest call placed (admission time, not window time; `.min`: none).
     var lastCall: Int64 { hasCalled ? Self.milliseconds(lastCallSeconds) : .min }
     /// The latest record of any kind: what eviction goes by.
@@ -330,9 +350,28 @@ struct SIMHistory {
 
     @inline(__always)
     mutating func noteCall(at time: Int64) {
+        lastCallSeconds = max(lastCallSeconds, Self.seconds(time))
+    }
+
+    /// Moves the SIM to `place` when a record shows it there; a late record from before its
+    /// arrival where it is now changes nothing (it tells of where the SIM was).
+    @inline(__always)
+    mutating func note(_ place: Int32, at time: Int64) {
         let seconds = Self.seconds(time)
-        firstCallSeconds = min(firstCallSeconds, seconds)
-        lastCallSeconds = max(lastCallSeconds, seconds)
+        guard place != location else {
+            arrivalSeconds = min(arrivalSeconds, seconds)
+            return
+        }
+        guard location < 0 || seconds >= arrivalSeconds else { return }
+        if location >= 0 { originTag = Self.tag(location) }
+        location = place
+        arrivalSeconds = seconds
+    }
+
+    /// A nonzero 16-bit tag of a location: SIMs from one place share it.
+    static func tag(_ location: Int32) -> UInt16 {
+        let mixed = UInt32(bitPattern: location) &* 0x9E37_79B1
+        return max(1, UInt16(truncatingIfNeeded: mixed >> 16))
     }
 
     @inline(__always)
@@ -356,6 +395,8 @@ struct SIMCounts {
     var answeredSeconds: Int32 = 0
     var busySeconds: Int32 = 0
     var isHot = false
+    /// Its calls add to a flagged cluster's lifetime count.
+    var isInFlaggedCluster = false
 
     var isEmpty: Bool {
         callsOut == 0 && callsInExternal == 0 && callsInFromBusy == 0 && answered == 0

@@ -17,6 +17,7 @@ struct DetectCommand: ParsableCommand {
 
             Examples:
               catpool detect --cells cells.csv day.csv.zst > clusters.jsonl
+              catpool detect --cells cells.csv --min-severity high day.csv.zst
               zstd -dc day.csv.zst | catpool detect --profile Pipelines/profiles/sensitive.profile | jq .sims
               catpool detect --allow allow.txt --stats stats.json /data/cdr/2026-11-20/*.zst
               catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
@@ -44,6 +45,12 @@ struct DetectCommand: ParsableCommand {
     var allow: String?
 
     @Option(
+        help: ArgumentHelp(
+            "Write only decisions of this severity or above: low (all), medium or high. A cluster's lines start with the first at the level, which is an `updated` line when it rose to it.",
+            valueName: "level"))
+    var minSeverity = "low"
+
+    @Option(
         name: .customLong("max-state-mb"),
         help: ArgumentHelp(
             "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day needs about 250).",
@@ -65,6 +72,9 @@ struct DetectCommand: ParsableCommand {
     func validate() throws {
         guard maxStateMB >= 16 else { throw ValidationError("--max-state-mb must be at least 16") }
         if stateReset, state == nil { throw ValidationError("--state-reset needs --state FILE") }
+        guard ClusterDecision.Severity(name: minSeverity) != nil else {
+            throw ValidationError("--min-severity takes low, medium or high, not '\(minSeverity)'")
+        }
     }
 
     func run() throws {
@@ -73,6 +83,7 @@ struct DetectCommand: ParsableCommand {
         var detection = try loadDetection(cells: cells, profile: profile, allow: allow)
         detection.limits = StateLimits(maxBytes: maxStateMB << 20)
         detection.runsOnOwnThread = true
+        detection.minSeverity = ClusterDecision.Severity(name: minSeverity) ?? .low
         configuration.detection = detection
         let status = RunLoop(
             options: input, configuration: configuration, statePath: state,

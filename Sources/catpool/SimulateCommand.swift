@@ -36,7 +36,22 @@ struct SimulateCommand: ParsableCommand {
             "Local time zone of the population, an offset such as +08:00.", valueName: "offset"))
     var timezone = "+08:00"
     @Option(help: "Cat pools (kinds are assigned in turn).") var boxes = 12
-    @Option(help: "Look-alikes of each kind.") var lookAlikes = 1
+    @Option(
+        help: ArgumentHelp(
+            "Exactly this many look-alikes of each kind (default: a real city's mix by density).",
+            valueName: "n"))
+    var lookAlikes: Int?
+    @Option(
+        name: .customLong("look-alike-density"),
+        help: ArgumentHelp(
+            "Look-alikes of a kind per 100,000 subscribers (repeatable; defaults: \(LookAlike.realisticDensity.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\(formatDensity($0.value))" }.joined(separator: " "))).",
+            valueName: "kind=n"))
+    var lookAlikeDensities: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Ordinary subscribers per site: 50 to 100 is a dense city centre, 250 a suburb.",
+            valueName: "n"))
+    var subscribersPerSite = 100
     @Option(
         help: ArgumentHelp("Box kinds to use, comma-separated (default: all).", valueName: "kinds"))
     var boxKinds: String?
@@ -47,8 +62,10 @@ struct SimulateCommand: ParsableCommand {
     var lookAlikeKinds: String?
     @Option(
         name: .customLong("disorder-s"),
-        help: "Records arrive up to this many seconds out of order.")
-    var disorderSeconds = 0
+        help: "Late records arrive up to this many seconds out of order.")
+    var disorderSeconds = 300
+    @Option(help: "Share of records that arrive late (the rest arrive in order).")
+    var lateShare = 0.1
     @Option(help: "Share of lines written broken (their numbers go to the truth).") var badRate =
         0.0
     @Option(help: ArgumentHelp("Output: zstd or csv.", valueName: "zstd|csv")) var format = "zstd"
@@ -76,6 +93,18 @@ struct SimulateCommand: ParsableCommand {
         }
         guard (1...24 * 31).contains(hours) else {
             throw ValidationError("--hours must be between 1 and 744")
+        }
+        guard (0...1).contains(lateShare) else {
+            throw ValidationError("--late-share must be between 0 and 1")
+        }
+        guard (1...100_000).contains(subscribersPerSite) else {
+            throw ValidationError("--subscribers-per-site must be between 1 and 100000")
+        }
+        guard (0...86_400).contains(disorderSeconds) else {
+            throw ValidationError("--disorder-s must be between 0 and 86400")
+        }
+        guard (0...10_000).contains(lookAlikes ?? 0) else {
+            throw ValidationError("--look-alikes must be between 0 and 10000")
         }
         guard (0...1).contains(badRate) else {
             throw ValidationError("--bad-rate must be between 0 and 1")
@@ -108,7 +137,27 @@ struct SimulateCommand: ParsableCommand {
             configuration.start = EventTime(secondsSinceEpoch: 1_795_132_800 - Int64(offset))
         }
         configuration.boxes = boxes
-        configuration.lookAlikesPerKind = lookAlikes
+        configuration.subscribersPerSite = subscribersPerSite
+        if let lookAlikes {
+            guard lookAlikeDensities.isEmpty else {
+                throw ValidationError("--look-alikes and --look-alike-density exclude each other")
+            }
+            configuration.lookAlikesPerKind = lookAlikes
+        } else {
+            var densities = LookAlike.realisticDensity
+            for setting in lookAlikeDensities {
+                let parts = setting.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, let kind = LookAlike.Kind(rawValue: String(parts[0])),
+                    let density = Double(parts[1]), density.isFinite, (0...1000).contains(density)
+                else {
+                    throw ValidationError(
+                        "--look-alike-density takes KIND=N with N from 0 to 1000 per 100,000 subscribers, not '\(setting)'; kinds: \(LookAlike.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                densities[kind] = density
+            }
+            configuration.lookAlikesPer100k = densities
+        }
         if let boxKinds {
             configuration.boxKinds = try boxKinds.split(separator: ",").map { name in
                 guard let kind = CatPoolBox.Kind(rawValue: String(name)) else {
@@ -136,6 +185,7 @@ struct SimulateCommand: ParsableCommand {
                 }
         }
         configuration.disorderSeconds = disorderSeconds
+        configuration.lateShare = lateShare
         configuration.badLineRate = badRate
         guard let form = CDRLineWriter.TimeFormat(rawValue: timeFormat) else {
             throw ValidationError(
@@ -203,4 +253,8 @@ struct SimulateCommand: ParsableCommand {
             throw ExitStatus.ioError.exitCode
         }
     }
+}
+
+private func formatDensity(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
 }

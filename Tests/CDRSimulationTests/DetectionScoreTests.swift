@@ -16,11 +16,13 @@ struct DetectionScoreTests {
         imsis.compactMap { IMSI(rawValue: $0)?.description }
     }
 
-    static func event(_ kind: String, _ id: String, _ sims: [String], at time: EventTime) -> String
-    {
+    static func event(
+        _ kind: String, _ id: String, _ sims: [String], at time: EventTime,
+        severity: String = "low"
+    ) -> String {
         let list = sims.map { "\"\($0)\"" }.joined(separator: ",")
         return
-            "{\"event\":\"\(kind)\",\"cluster_id\":\"\(id)\",\"detected_at\":\"\(time)\",\"sims\":[\(list)]}"
+            "{\"event\":\"\(kind)\",\"cluster_id\":\"\(id)\",\"detected_at\":\"\(time)\",\"sims\":[\(list)],\"severity\":\"\(severity)\"}"
     }
 
     @Test func scoresHitsMissesAndFalsePositives() throws {
@@ -39,7 +41,8 @@ struct DetectionScoreTests {
                 at: EventTime(millisecondsSinceEpoch: start0.millisecondsSinceEpoch + 6 * 60_000)),
             Self.event(
                 "updated", "c1", box0,
-                at: EventTime(millisecondsSinceEpoch: start0.millisecondsSinceEpoch + 10 * 60_000)),
+                at: EventTime(millisecondsSinceEpoch: start0.millisecondsSinceEpoch + 10 * 60_000),
+                severity: "high"),
             // box 1: a cluster with half its SIMs and as many strangers is no match.
             Self.event(
                 "flagged", "c2", Array(box1.prefix(4)) + Array(callCentre.prefix(4)), at: start1),
@@ -59,11 +62,19 @@ struct DetectionScoreTests {
         #expect(score.clusters[1].blamed == "ordinary")
         #expect(score.warnings == ["output line 5: not a detector event"])
         let report = score.report()
+        #expect(score.simPrecision == Double(box0.count) / Double(box0.count + 8 + 10))
         #expect(
             report.hasSuffix(
-                "precision=0.333 recall=0.25 sim_recall=\(formatRatio(score.simRecall)) delay_p50_min=6 fp=2\n"
+                "precision=0.333 recall=0.25 sim_recall=\(formatRatio(score.simRecall)) delay_p50_min=6 fp=2 sim_precision=\(formatRatio(score.simPrecision))\n"
             ))
         #expect(report.contains("call-centre"))
+        // The high tier holds only box 0's cluster, reached ten minutes after the box began.
+        let high = score.outcome(atOrAbove: .high)
+        #expect(high.clusters == 1 && high.falsePositives == 0 && high.boxesFound == 1)
+        #expect(high.precision == 1 && high.medianDelayMinutes == 10)
+        let low = score.outcome(atOrAbove: .low)
+        #expect(low.clusters == 3 && low.falsePositives == 2 && low.medianDelayMinutes == 6)
+        #expect(report.contains("high                         1      0          1      1    0.25"))
     }
 
     @Test func scoresSilenceAsFullPrecisionAndNoRecall() throws {
@@ -72,7 +83,8 @@ struct DetectionScoreTests {
             score.precision == 1 && score.recall == 0 && score.simRecall == 0
                 && score.falsePositives == 0)
         #expect(
-            score.report().hasSuffix("precision=1 recall=0 sim_recall=0 delay_p50_min=- fp=0\n"))
+            score.report().hasSuffix(
+                "precision=1 recall=0 sim_recall=0 delay_p50_min=- fp=0 sim_precision=1\n"))
     }
 
     @Test func refusesATruthFileOfAnotherShape() {

@@ -38,6 +38,15 @@ struct CatPoolDetectorTests {
         return records.sorted { $0.0.eventTime < $1.0.eventTime }
     }
 
+    /// A data session elsewhere at `start`: the feed began before the records that follow.
+    static let feedStart: (CallRecord, Int32) = (
+        CallRecord(
+            eventTime: EventTime(millisecondsSinceEpoch: start), type: .data,
+            imsi: IMSI("460019999999999")!, imei: nil, msisdn: nil, peer: nil,
+            durationSeconds: 60, cell: CellID(rawValue: 99)),
+        99
+    )
+
     static func run(_ records: [(CallRecord, Int32)], profile: DetectionProfile = .standard) throws
         -> (decisions: [ClusterDecision], detector: CatPoolDetector)
     {
@@ -74,9 +83,12 @@ struct CatPoolDetectorTests {
     }
 
     @Test func linksSIMsThatCallEachOther() throws {
-        // Four SIMs with unrelated IMEIs: one device each, until SIM 0 calls SIM 1.
+        // Four SIMs with unrelated IMEIs: one device each, until SIM 0 calls SIM 1. They start
+        // together 20 minutes into the feed (at its very start, when they came is unknown).
         let unrelated: (Int) -> IMEI? = { IMEI(tac: 35_000_000 + $0 * 1_111_111, serial: 7) }
-        var records = Self.boxRecords(channels: 4, minutes: 40, imei: unrelated)
+        var records =
+            [Self.feedStart]
+            + Self.boxRecords(channels: 4, minutes: 40, imei: unrelated, offsetMinutes: 20)
         #expect(try Self.run(records).decisions.last?.devices == [[0], [1], [2], [3]])
         let caller = records.first { $0.0.imsi.description.hasSuffix("10000") }?.0
         let callee = records.first { $0.0.imsi.description.hasSuffix("10001") }?.0
@@ -84,7 +96,7 @@ struct CatPoolDetectorTests {
         var inbound = try #require(callee)
         inbound.type = .mtc
         inbound.peer = sibling.msisdn
-        inbound.eventTime = EventTime(millisecondsSinceEpoch: Self.start + 3 * 60_000)
+        inbound.eventTime = EventTime(millisecondsSinceEpoch: Self.start + 23 * 60_000)
         records.append((inbound, 7))
         records.sort { $0.0.eventTime < $1.0.eventTime }
         let decisions = try Self.run(records).decisions
@@ -161,9 +173,11 @@ struct DetectionProfileTests {
 
     @Test func readsOverridesAndRefusesMistakes() throws {
         let profile = try DetectionProfile(
-            text: "# stricter\nmin_sims = 6\n\nscore_threshold=0.75  # flag less\n")
+            text: "# stricter\nmin_sims = 6\n\nscore_threshold=0.7  # flag less\n")
         #expect(
-            profile.minSIMs == 6 && profile.scoreThreshold == 0.75 && profile.windowMinutes == 60)
+            profile.minSIMs == 6 && profile.scoreThreshold == 0.7 && profile.windowMinutes == 60)
+        #expect(profile.severity(of: 0.71) == .low && profile.severity(of: 0.75) == .medium)
+        #expect(profile.severity(of: 0.8) == .high)
         #expect(
             throws: ProfileError(
                 line: 1, reason: "expected NAME = VALUE with a known name, got \"min_simz = 6\"")
@@ -173,6 +187,9 @@ struct DetectionProfileTests {
         #expect(throws: ProfileError.self) { try DetectionProfile(text: "min_sims = many") }
         #expect(throws: ProfileError.self) {
             try DetectionProfile(text: "window_minutes = 61\nhop_minutes = 2")
+        }
+        #expect(throws: ProfileError.self, "tiers out of order") {
+            try DetectionProfile(text: "score_threshold = 0.9")
         }
     }
 }
