@@ -66,19 +66,33 @@ struct StreamDecoderTests {
         }
     }
 
-    @Test(arguments: ["block-128k", "empty-block", "rle-first-block"], [1, 7, 4096, 1 << 20])
-    func decodesZstdGoldenFilesToTheirPublishedDigests(name: String, chunkSize: Int) throws {
-        let folder = TestPaths.shared.appendingPathComponent("testdata/zstd-golden")
-        let sums = String(
-            decoding: try TestPaths.read(folder.appendingPathComponent("SHA256SUMS.decoded")),
-            as: UTF8.self)
-        let expected = try #require(
-            sums.split(separator: "\n").first { $0.hasSuffix(" \(name)") }?.split(separator: " ")
-                .first)
+    /// The golden files of `Fixtures/zstd-golden` (made by its `make.py`), each with the
+    /// SHA-256 of its decoded bytes.
+    static let goldenFolder = TestPaths.fixtures.appendingPathComponent("zstd-golden")
+    static let goldenDigests: [(name: String, digest: String)] = {
+        let url = goldenFolder.appendingPathComponent("SHA256SUMS.decoded")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            return parts.count == 2 ? (String(parts[1]), String(parts[0])) : nil
+        }
+    }()
+
+    @Test func everyGoldenFileHasADigest() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.goldenFolder.path)
+            .filter { $0.hasSuffix(".zst") || $0.hasSuffix(".gz") }
+        #expect(files.count >= 9)
+        #expect(Set(files) == Set(Self.goldenDigests.map(\.name)))
+    }
+
+    @Test(arguments: goldenDigests.map(\.name), [1, 7, 4096, 1 << 20])
+    func decodesGoldenFilesToTheirDigests(name: String, chunkSize: Int) throws {
+        let expected = try #require(Self.goldenDigests.first { $0.name == name }?.digest)
         let decoded = try Self.decode(
-            try TestPaths.read(folder.appendingPathComponent("\(name).zst")), chunkSize: chunkSize)
-        #expect(decoded.format == .zstd)
-        #expect(SHA256.hexDigest(decoded.bytes) == String(expected))
+            try TestPaths.read(Self.goldenFolder.appendingPathComponent(name)),
+            chunkSize: chunkSize)
+        #expect(decoded.format == (name.hasSuffix(".gz") ? .gzip : .zstd))
+        #expect(SHA256.hexDigest(decoded.bytes) == expected)
     }
 
     @Test func detectsFormatsFromTheFirstBytes() {
