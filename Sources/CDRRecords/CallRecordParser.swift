@@ -2,7 +2,7 @@ internal import CSupport
 
 /// Reads one CDR line of bytes into a `CallRecord`, by the columns of a `ColumnLayout`.
 ///
-/// `CDRRecords` knows the input contract (`shared/spec/cdr-input.md`) and nothing about
+/// `CDRRecords` knows the input contract (`docs/input.md`) and nothing about
 /// streams or detection: `CDRInput` hands it lines, `CDRPipeline` counts what it returns.
 ///
 /// The parser works on bytes: it splits the line once, remembering where each mapped field

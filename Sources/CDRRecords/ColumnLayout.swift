@@ -4,7 +4,7 @@
 /// with other names are ignored; the order is free. A rename (`--map imsi=served_imsi`)
 /// makes a field come from the named column instead of its default name.
 public struct ColumnLayout: Sendable, Equatable {
-    /// A field of the input contract (`shared/spec/cdr-input.md`).
+    /// A field of the input contract (`docs/input.md`).
     public enum Field: Int, CaseIterable, Sendable, CustomStringConvertible {
         case eventTime, recordType, imsi, imei, msisdn, peer, duration, cell
 
