@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Set from the signal handler (a lock-free atomic store is async-signal-safe) and read by
 /// the run loop between chunks, and at least every 100 ms while the input is quiet.
-nonisolated(unsafe) let receivedSignal = Atomic<Int32>(0)
+let receivedSignal = Atomic<Int32>(0)
 
 /// Drives one run: reader thread → pipeline → outputs, then statistics and the exit status.
 struct RunLoop {
