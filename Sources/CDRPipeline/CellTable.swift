@@ -71,7 +71,7 @@ public struct CellTable: Sendable {
 public struct CellTableError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
-    public var description: String { "cell table line \(line): \(reason)" }
+    public var description: String { "line \(line): \(reason)" }
 }
 
 /// Dense location numbers for the detector: a site from the cell table, or else the cell.

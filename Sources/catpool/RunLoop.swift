@@ -27,6 +27,11 @@ struct RunLoop {
             printError("reading CDRs from a terminal; pipe a dump in or name files (see --help)")
             return .usage
         }
+        let outputs = [
+            ("--rejects", options.rejects), ("--stats", options.stats),
+            ("--metrics-file", options.metricsFile), ("--state", statePath),
+        ].compactMap { flag, path in path.map { (flag: flag, path: $0) } }
+        if let refused = Preflight.checkOutputs(outputs, inputs: options.inputs) { return refused }
         let rejectsFile: OutputFile?
         do {
             rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in
@@ -178,12 +183,21 @@ struct RunLoop {
         }
         if !options.quiet { printError(statistics.summary(seconds: seconds)) }
         if let path = options.metricsFile {
-            let previous = (try? AtomicFile.read(path)).flatMap { $0 }
+            // A device or FIFO (/dev/null, a pipe to a collector) is written in place, never
+            // replaced by a file, and never read back (/dev/full reads without end; #13).
+            let isSpecial = Preflight.isSpecialFile(path)
+            let previous = isSpecial ? nil : (try? AtomicFile.read(path, limit: 1 << 20)) ?? nil
             let metrics = Metrics(
                 statistics: statistics, seconds: seconds, status: status, finishedAt: time(nil),
                 startedAt: startedAt, previous: previous)
             do {
-                try AtomicFile.write(metrics.text, to: path)
+                if isSpecial {
+                    let file = try OutputFile(creating: path)
+                    try file.write(metrics.text)
+                    try file.flush()
+                } else {
+                    try AtomicFile.write(metrics.text, to: path)
+                }
             } catch {
                 printError("\(error)")
                 if status == .success { status = .ioError }

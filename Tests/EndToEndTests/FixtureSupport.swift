@@ -68,9 +68,11 @@ enum CatPoolBinary {
     /// Runs the binary with `arguments` and stdin from `input` (or `stdinBytes`), and waits.
     ///
     /// Output goes through temporary files, so neither stream can fill a pipe and stall.
+    /// With `timeout`, a run still going after that many seconds is killed, recorded as an
+    /// issue, and returns status -1 (a hang fails the test instead of the whole suite).
     static func run(
         _ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = [],
-        in directory: URL? = nil
+        in directory: URL? = nil, timeout: Double? = nil
     ) throws
         -> CommandResult
     {
@@ -90,9 +92,23 @@ enum CatPoolBinary {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
-        process.waitUntilExit()
+        var status: Int32
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                process.interrupt()
+                kill(process.processIdentifier, SIGKILL)
+                Issue.record("catpool \(arguments) still running after \(timeout) s")
+            }
+            process.waitUntilExit()
+            status = process.terminationReason == .exit ? process.terminationStatus : -1
+        } else {
+            process.waitUntilExit()
+            status = process.terminationStatus
+        }
         return CommandResult(
-            status: process.terminationStatus,
+            status: status,
             stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
     }
