@@ -100,7 +100,15 @@ struct RunLoop {
                     pipeline.flushDetection(into: &output)
                     try drain()
                     progress.clear()
-                    printError("\(inputName): \(error)")
+                    if case .unsupportedFormat(let format, let command) = error {
+                        let source = inputName == "-" ? "stdin" : "input \(inputName)"
+                        let file = inputName == "-" ? "FILE" : inputName
+                        printError(
+                            "\(source) is \(format)-compressed; decompress it first "
+                                + "(\(command) \(file) | catpool …)")
+                    } else {
+                        printError("\(inputName): \(error)")
+                    }
                     status = .dataError
                     break reading
                 case .unreadable(let name, let reason):

@@ -110,6 +110,27 @@ struct StreamDecoderTests {
         #expect(detect([], complete: true) == .plain)
     }
 
+    @Test(arguments: [
+        ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00, 0x04], "xz"),
+        (Array("BZh91AY&SY".utf8), "bzip2"), ([0x04, 0x22, 0x4D, 0x18, 0x64], "lz4"),
+        ([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00], "zip"),
+    ])
+    func namesContainersItDoesNotReadInsteadOfReadingThemAsText(input: [UInt8], name: String) {
+        #expect(throws: InputError.self) { try Self.decode(input, chunkSize: 4096) }
+        do {
+            _ = try Self.decode(input, chunkSize: 4096)
+        } catch {
+            guard case .unsupportedFormat(let found, _) = error as? InputError else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(found == name)
+        }
+        // Text that merely starts with the same letters is text.
+        #expect(
+            (try? Self.decode(Array("BZh, a column\n".utf8), chunkSize: 4096))?.format == .plain)
+    }
+
     @Test(arguments: [[UInt8](), [0x0A], Array("ab".utf8), [0x28, 0xB5, 0x2F], [0x1F]])
     func passesShortAndEmptyInputsThroughAsPlainText(input: [UInt8]) throws {
         let decoded = try Self.decode(input, chunkSize: 1)
