@@ -57,9 +57,19 @@ struct RunLoop {
         var stateFile: AtomicFileWriter?
         var progress = ProgressLine(
             isShown: options.progress ?? (isatty(2) == 1 && !options.quiet), started: started)
+        // On a terminal, a decision must not land on the end of the progress line.
+        let stdoutIsTerminal = isatty(1) == 1
+        var hasWarnedOfNaiveTimes = options.timezone != nil
 
         func drain() throws(OutputFile.OutputError) {
-            if !output.diagnostics.isEmpty { progress.clear() }
+            if !output.diagnostics.isEmpty || (stdoutIsTerminal && !output.events.isEmpty) {
+                progress.clear()
+            }
+            if !hasWarnedOfNaiveTimes, pipeline.hasReadNaiveTime {
+                hasWarnedOfNaiveTimes = true
+                progress.clear()
+                printError(RunWarnings.naiveTimes)
+            }
             for message in output.diagnostics where !options.quiet { printError(message) }
             if !output.events.isEmpty {
                 try standardOutput.write(output.events)
@@ -188,6 +198,12 @@ struct RunLoop {
         } catch {
             printError("\(error)")
             status = .ioError
+        }
+        if status == .success {
+            let warnings = RunWarnings(
+                statistics: statistics, firstOtherType: pipeline.firstOtherType,
+                restoredWatermark: pipeline.restoredWatermark, statePath: statePath)
+            for message in warnings.messages { printError(message) }
         }
         if !options.quiet { printError(statistics.summary(seconds: seconds)) }
         if let path = options.metricsFile {

@@ -67,4 +67,69 @@ struct EarlyAnswerTests {
         #expect(result.stderr.contains("cannot read night.csv: No such file or directory"))
         #expect(!result.stderr.contains("did you mean"))
     }
+
+    @Test func warnsEvenUnderQuietWhenTheInputIsOlderThanTheState() throws {
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fixture = TestPaths.fixtures.appendingPathComponent("replay/box-one-cell")
+        let state = folder.appendingPathComponent("catpool.state")
+        let arguments = [
+            "-q", "--cells", fixture.appendingPathComponent("cells.csv").path, "--state",
+            state.path, fixture.appendingPathComponent("input.csv.zst").path,
+        ]
+        let first = try CatPoolBinary.run(arguments, timeout: 120)
+        #expect(first.status == 0 && first.stderr.isEmpty, "\(first.stderr)")
+        let again = try CatPoolBinary.run(arguments, timeout: 120)
+        #expect(again.status == 0)
+        #expect(again.stdout.isEmpty)
+        #expect(
+            again.stderr.contains(
+                "calls (events 2026-11-20T00:00:00Z to 2026-11-20T03:59:36Z) are older than "
+                    + "the --state file's watermark 2026-11-20T03:49:32Z"))
+        #expect(again.stderr.contains("or remove \(state.path) to start afresh"))
+    }
+
+    @Test(arguments: [
+        (["--map-type", "MO_CALL"], "--map-type takes VALUE=TYPE"),
+        (["--map-type", "MO_CALL=VOICE"], "--map-type takes VALUE=TYPE"),
+        (["--map-type", "MTC=MOC"], "MTC is already a record type"),
+    ])
+    func refusesAMalformedTypeMapping(arguments: [String], message: String) throws {
+        let result = try CatPoolBinary.run(arguments + ["/dev/null"], timeout: 60)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func clearsTheProgressLineBeforeADecisionOnTheSameTerminal() throws {
+        // script(1) gives catpool a terminal for stdout and stderr; the input pauses after
+        // 400 lines, so the progress line is drawn before the box is flagged.
+        let script = "/usr/bin/script"
+        try #require(FileManager.default.isExecutableFile(atPath: script), "util-linux script")
+        let fixture = TestPaths.fixtures.appendingPathComponent("replay/box-one-cell")
+        let input = fixture.appendingPathComponent("input.csv").path
+        let command =
+            "(head -400 '\(input)'; sleep 1; tail -n +401 '\(input)') | '\(CatPoolBinary.url.path)' "
+            + "--progress --cells '\(fixture.appendingPathComponent("cells.csv").path)'"
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let typescript = folder.appendingPathComponent("typescript")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["-qec", command, typescript.path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let screen = String(decoding: try TestPaths.read(typescript), as: UTF8.self)
+        let decisions = screen.components(separatedBy: "{\"event\"").dropFirst()
+        #expect(decisions.count == 8)
+        #expect(screen.contains("flagged\r\u{1B}[K{\"event\":\"flagged\""), "\(screen.prefix(300))")
+        for range in screen.ranges(of: "{\"event\"") {
+            let before = screen[..<range.lowerBound]
+            #expect(
+                before.isEmpty || before.utf8.last == 0x0A || before.hasSuffix("\u{1B}[K"),
+                "a decision after \(before.suffix(60).debugDescription)")
+        }
+    }
 }
