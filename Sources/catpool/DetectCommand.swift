@@ -17,9 +17,13 @@ struct DetectCommand: ParsableCommand {
 
             Examples:
               catpool detect --cells cells.csv day.csv.zst > clusters.jsonl
-              zstd -dc day.csv.zst | catpool detect --profile Pipelines/profiles/sensitive.profile | jq .sims
-              catpool detect --allow allow.txt --stats stats.json /data/cdr/2026-11-20/*.zst
-              catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
+              zstd -dc day.csv.zst \\
+                | catpool detect --profile Pipelines/profiles/sensitive.profile \\
+                | jq .sims
+              catpool detect --allow allow.txt --stats stats.json \\
+                /data/cdr/2026-11-20/*.zst
+              catpool detect --state /var/lib/catpool/state \\
+                --metrics-file catpool.prom hour-*.zst
 
             \(ExitStatus.helpText)
             """
@@ -46,7 +50,7 @@ struct DetectCommand: ParsableCommand {
     @Option(
         name: .customLong("max-state-mb"),
         help: ArgumentHelp(
-            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day needs about 250).",
+            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day of a million SIMs peaks at 222 MB).",
             valueName: "MiB"))
     var maxStateMB = StateLimits.standard.maxBytes >> 20
 

@@ -132,4 +132,28 @@ struct EarlyAnswerTests {
                 "a decision after \(before.suffix(60).debugDescription)")
         }
     }
+
+    @Test(arguments: [[], ["detect"], ["check"], ["simulate"], ["score"]])
+    func helpExamplesSurviveEightyColumnsAndCopyPaste(command: [String]) throws {
+        let help = try CatPoolBinary.run(command + ["--help"], timeout: 60).stdout
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0 == "Examples:" || $0 == "Example:" })
+        let block = lines[(start + 1)...].prefix { !$0.isEmpty }
+        #expect(block.count >= 2)
+        for line in block {
+            // A line wrapped by the help formatter starts at column 0.
+            #expect(line.hasPrefix("  ") && line.count <= 80, "\(line)")
+        }
+        // Joined at their backslashes, the examples are whole shell commands.
+        let commands = block.joined(separator: "\n").replacingOccurrences(of: "\\\n", with: "")
+        for example in commands.split(separator: "\n") {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+            shell.arguments = ["-n", "-c", String(example)]
+            try shell.run()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0, "\(example)")
+            #expect(example.contains("catpool "), "\(example)")
+        }
+    }
 }
