@@ -17,12 +17,17 @@ public struct CellTable: Sendable {
 
     public init() {}
 
-    /// Reads the table; the header names the columns (`cell` and `site` required, `lat`
-    /// and `lon` optional), delimiter detected as for CDRs.
+    /// Reads the table.
     ///
-    /// - Throws: `CellTableError` naming the line.
+    /// The header names the columns (`cell` and `site` required, `lat` and `lon` optional),
+    /// delimiter detected as for CDRs. A UTF-8 byte-order mark is ignored.
+    ///
+    /// - Throws: `CellTableError` naming the line: a malformed line, a latitude outside
+    ///   -90...90 or a longitude outside -180...180 (or not finite), or a cell given twice
+    ///   (naming both lines).
     public init(bytes: [UInt8]) throws(CellTableError) {
-        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+        let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false).map {
             String(decoding: $0.last == 0x0D ? $0.dropLast() : $0[...], as: UTF8.self)
         }
         guard let header = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return }
@@ -38,6 +43,7 @@ public struct CellTable: Sendable {
         let latColumn = names.firstIndex(of: "lat")
         let lonColumn = names.firstIndex(of: "lon")
         var seenHeader = false
+        var lineOfCell: [String: Int] = [:]
         for (index, line) in lines.enumerated() where !line.isEmpty && !line.hasPrefix("#") {
             if !seenHeader {
                 seenHeader = true
@@ -58,6 +64,21 @@ public struct CellTable: Sendable {
                 || lonColumn.map({ !fields[$0].isEmpty && longitude == nil }) == true
             {
                 throw CellTableError(line: index + 1, reason: "lat and lon must be decimal degrees")
+            }
+            if let latitude, !(-90...90).contains(latitude) {
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "lat must be within -90...90, not \(fields[latColumn ?? 0])")
+            }
+            if let longitude, !(-180...180).contains(longitude) {
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "lon must be within -180...180, not \(fields[lonColumn ?? 0])")
+            }
+            if let first = lineOfCell.updateValue(index + 1, forKey: fields[cellColumn]) {
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "cell \(fields[cellColumn]) is given twice (first on line \(first))")
             }
             siteOfCell[fields[cellColumn]] = Site(
                 name: fields[siteColumn], latitude: latitude, longitude: longitude)

@@ -131,6 +131,9 @@ func loadDetection(cells: String?, profile: String?, allow: String?) throws
             }
             throw refuse("--profile", profile, "\(error)\(hint)")
         }
+        if let problem = ProfileRanges.problem(in: contents) {
+            throw refuse("--profile", profile, "line \(problem.line): \(problem.message)")
+        }
     }
     if let cells {
         do {

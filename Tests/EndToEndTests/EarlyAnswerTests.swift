@@ -156,4 +156,29 @@ struct EarlyAnswerTests {
             #expect(example.contains("catpool "), "\(example)")
         }
     }
+
+    @Test func acceptsAByteOrderMarkInTheCellTableProfileAndAllowList() throws {
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fixture = TestPaths.fixtures.appendingPathComponent("replay/box-one-cell")
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let files = [
+            ("cells.csv", try TestPaths.read(fixture.appendingPathComponent("cells.csv"))),
+            ("p.profile", Array("min_sims = 4\n".utf8)),
+            ("allow.txt", Array("imsi 1234567\n".utf8)),
+        ]
+        for (name, bytes) in files {
+            try Data(bom + bytes).write(to: folder.appendingPathComponent(name))
+        }
+        let result = try CatPoolBinary.run(
+            [
+                "-q", "--cells", "cells.csv", "--profile", "p.profile", "--allow", "allow.txt",
+                fixture.appendingPathComponent("input.csv.zst").path,
+            ], in: folder, timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = String(
+            decoding: try TestPaths.read(fixture.appendingPathComponent("expected.jsonl")),
+            as: UTF8.self)
+        expectSameLines(result.stdout, expected, "stdout")
+    }
 }
