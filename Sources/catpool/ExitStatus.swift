@@ -10,6 +10,7 @@ import ArgumentParser
 /// | 65 | bad data: corrupt or truncated compressed input, an unusable header, more rejected lines than `--max-reject-ratio`, or a reject under `--strict` |
 /// | 65 | … also: a `--state` file that is damaged or from another version (unless `--state-reset`) |
 /// | 74 | I/O error: an input or a flag's file cannot be read, an output cannot be written (outputs are checked before reading) |
+/// | 75 | temporary failure: another run holds the `--state` file's lock |
 /// | 130 | stopped by SIGINT (Ctrl-C): decisions so far and the statistics written, the state file untouched |
 /// | 143 | stopped by SIGTERM: the same |
 enum ExitStatus: Int32 {
@@ -18,6 +19,7 @@ enum ExitStatus: Int32 {
     case usage = 64
     case dataError = 65
     case ioError = 74
+    case temporaryFailure = 75
     case interrupted = 130
     case terminated = 143
 
@@ -29,7 +31,8 @@ enum ExitStatus: Int32 {
         (also an output that is an input, a malformed --profile, --cells or --allow file); \
         65 bad data (corrupt or truncated compressed input, unusable header, too many rejected \
         lines, any under --strict, or an unusable --state file); 74 I/O error (an input or a \
-        flag's file unreadable, an output unwritable: outputs are checked first); 130 and 143 \
+        flag's file unreadable, an output unwritable: outputs are checked first); 75 another \
+        run holds the --state file (STATE.lock); 130 and 143 \
         stopped by SIGINT or SIGTERM (decisions so far and --stats written, --state left as \
         it was); 1 internal failure.
         """

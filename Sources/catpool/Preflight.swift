@@ -90,6 +90,11 @@ enum Preflight {
                             + "what is being read; name another file")
                     return .usage
                 }
+                if flag == "--state", info.st_mode & S_IFMT != S_IFREG {
+                    printError(
+                        "--state \(path) is not a regular file: name a file to keep state in")
+                    return .usage
+                }
                 if access(path, W_OK) != 0 {
                     printError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))")
                     return .ioError

@@ -32,6 +32,15 @@ struct RunLoop {
             ("--metrics-file", options.metricsFile), ("--state", statePath),
         ].compactMap { flag, path in path.map { (flag: flag, path: $0) } }
         if let refused = Preflight.checkOutputs(outputs, inputs: options.inputs) { return refused }
+        // Holds the --state lock until the run returns (the defer keeps it alive that long).
+        var stateGuard: StateFileGuard?
+        if let statePath {
+            var refusal = ExitStatus.failure
+            stateGuard = StateFileGuard(statePath: statePath, refusal: &refusal)
+            if stateGuard == nil { return refusal }
+        }
+        defer { withExtendedLifetime(stateGuard) {} }
+        if let path = options.metricsFile { StateFileGuard.removeStaleTemporaries(of: path) }
         let rejectsFile: OutputFile?
         do {
             rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in
@@ -44,7 +53,7 @@ struct RunLoop {
         let standardOutput = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
         installSignalHandlers()
         var pipeline: Pipeline
-        switch makePipeline() {
+        switch makePipeline(stateGuard: stateGuard) {
         case .success(let made): pipeline = made
         case .failure(let error): return error.status
         }
@@ -231,7 +240,7 @@ struct RunLoop {
     }
 
     /// The pipeline, continuing `--state` when its file exists.
-    private func makePipeline() -> Result<Pipeline, ExitStatusError> {
+    private func makePipeline(stateGuard: StateFileGuard?) -> Result<Pipeline, ExitStatusError> {
         var stateInput: InputFile?
         if let statePath {
             do {
@@ -253,7 +262,12 @@ struct RunLoop {
                         + "(--state-reset starts afresh and replaces it at the end)")
                 return .failure(ExitStatusError(status: .dataError))
             }
-            printError("warning: state file \(statePath) set aside (\(error)): starting afresh")
+            guard let setAside = stateGuard?.setAside() else {
+                return .failure(ExitStatusError(status: .ioError))
+            }
+            printError(
+                "warning: state file \(statePath) set aside as \(setAside) (\(error)): "
+                    + "starting afresh")
             do {
                 return .success(try Pipeline(configuration: configuration))
             } catch {
