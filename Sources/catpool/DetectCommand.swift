@@ -68,8 +68,24 @@ struct DetectCommand: ParsableCommand {
 
     func validate() throws {
         try Preflight.checkForMistypedSubcommand(input.files)
-        guard maxStateMB >= 16 else { throw ValidationError("--max-state-mb must be at least 16") }
+        // The cap sizes reservations up front: past the machine's memory it can only fail
+        // later (a 30 GB allocation abort), and shifted to bytes a huge one overflowed to 0
+        // (#13 row 9).
+        let limit = Self.maxStateMBLimit
+        guard (16...limit).contains(maxStateMB) else {
+            throw ValidationError(
+                "--max-state-mb must be between 16 and \(limit) (this machine's memory, at most "
+                    + "65536), not \(maxStateMB)")
+        }
         if stateReset, state == nil { throw ValidationError("--state-reset needs --state FILE") }
+    }
+
+    /// The largest `--max-state-mb`: the physical memory in MiB, at most 64 GiB.
+    static var maxStateMBLimit: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return 65536 }
+        return min(65536, max(16, (pages * pageSize) >> 20))
     }
 
     func run() throws {

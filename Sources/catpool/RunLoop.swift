@@ -64,6 +64,7 @@ struct RunLoop {
         var status = ExitStatus.success
         var inputName = "-"
         var stateFile: AtomicFileWriter?
+        var isStdoutClosed = false
         var progress = ProgressLine(
             isShown: options.progress ?? (isatty(2) == 1 && !options.quiet), started: started)
         // On a terminal, a decision must not land on the end of the progress line.
@@ -166,10 +167,10 @@ struct RunLoop {
             printError("\(error)")
             status = .dataError
         } catch OutputFile.OutputError.closed {
-            return .success  // the reader of stdout has gone: a normal end
+            isStdoutClosed = true  // the reader of stdout has gone: a normal end
         } catch {
             printError("\(error)")
-            return .ioError
+            status = .ioError
         }
         progress.clear()
 
@@ -183,7 +184,7 @@ struct RunLoop {
 
         let seconds = monotonicSeconds() - started
         let statistics = pipeline.statistics
-        if status == .success, statistics.rejectRatio > options.maxRejectRatio {
+        if status == .success, !isStdoutClosed, statistics.rejectRatio > options.maxRejectRatio {
             printError(
                 "rejected \(statistics.rejected) of \(statistics.dataLines) data lines "
                     + "(\(formatDecimal(statistics.rejectRatio * 100, fractionDigits: 2)) %), "
@@ -191,30 +192,43 @@ struct RunLoop {
             )
             status = .dataError
         }
-        do {
-            try rejectsFile?.flush()
-            try standardOutput.flush()
-            if let path = options.stats {
+        // Every ending writes --stats and --metrics-file (#13 row 12): each step runs even
+        // when one before it failed; a closed stdout stays a quiet, successful end.
+        func ending(_ step: () throws(OutputFile.OutputError) -> Void) {
+            do {
+                try step()
+            } catch .closed {
+                isStdoutClosed = true
+            } catch {
+                printError("\(error)")
+                status = .ioError
+            }
+        }
+        ending { () throws(OutputFile.OutputError) in try rejectsFile?.flush() }
+        if !isStdoutClosed {
+            ending { () throws(OutputFile.OutputError) in try standardOutput.flush() }
+        }
+        if let path = options.stats {
+            ending { () throws(OutputFile.OutputError) in
                 let file = try OutputFile(creating: path)
                 try file.write(statistics.json(seconds: seconds))
                 try file.flush()
             }
-            if let stateFile {
-                if status == .success { try stateFile.commit() } else { stateFile.abandon() }
-            }
-        } catch OutputFile.OutputError.closed {
-            return .success
-        } catch {
-            printError("\(error)")
-            status = .ioError
         }
-        if status == .success {
+        if let stateFile {
+            if status == .success, !isStdoutClosed {
+                ending { () throws(OutputFile.OutputError) in try stateFile.commit() }
+            } else {
+                stateFile.abandon()
+            }
+        }
+        if status == .success, !isStdoutClosed {
             let warnings = RunWarnings(
                 statistics: statistics, firstOtherType: pipeline.firstOtherType,
                 restoredWatermark: pipeline.restoredWatermark, statePath: statePath)
             for message in warnings.messages { printError(message) }
         }
-        if !options.quiet { printError(statistics.summary(seconds: seconds)) }
+        if !options.quiet, !isStdoutClosed { printError(statistics.summary(seconds: seconds)) }
         if let path = options.metricsFile {
             // A device or FIFO (/dev/null, a pipe to a collector) is written in place, never
             // replaced by a file, and never read back (/dev/full reads without end; #13).
