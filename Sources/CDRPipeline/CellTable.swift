@@ -43,7 +43,6 @@ public struct CellTable: Sendable {
         let latColumn = names.firstIndex(of: "lat")
         let lonColumn = names.firstIndex(of: "lon")
         var seenHeader = false
-        var lineOfCell: [String: Int] = [:]
         for (index, line) in lines.enumerated() where !line.isEmpty && !line.hasPrefix("#") {
             if !seenHeader {
                 seenHeader = true
@@ -75,13 +74,22 @@ public struct CellTable: Sendable {
                     line: index + 1,
                     reason: "lon must be within -180...180, not \(fields[lonColumn ?? 0])")
             }
-            if let first = lineOfCell.updateValue(index + 1, forKey: fields[cellColumn]) {
+            let site = Site(name: fields[siteColumn], latitude: latitude, longitude: longitude)
+            if siteOfCell.updateValue(site, forKey: fields[cellColumn]) != nil {
+                // Only now look for the first line, so a valid table costs no second map.
+                let cell = fields[cellColumn]
+                let first =
+                    lines.indices.first {
+                        $0 < index
+                            && lines[$0].split(
+                                separator: delimiter, omittingEmptySubsequences: false
+                            )
+                            .dropFirst(cellColumn).first.map(String.init) == cell
+                    } ?? index
                 throw CellTableError(
                     line: index + 1,
-                    reason: "cell \(fields[cellColumn]) is given twice (first on line \(first))")
+                    reason: "cell \(cell) is given twice (first on line \(first + 1))")
             }
-            siteOfCell[fields[cellColumn]] = Site(
-                name: fields[siteColumn], latitude: latitude, longitude: longitude)
         }
     }
 
