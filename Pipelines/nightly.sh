@@ -10,16 +10,24 @@
 #   rejects.jsonl    rejected lines, kept for the data engineers
 #   stats.json       the run's statistics
 # Environment (defaults in brackets):
-#   CATPOOL [catpool on PATH]          CATPOOL_STATE_DIR [/var/lib/catpool]
+#   CATPOOL [catpool on PATH, then ../bin/catpool (make install), then
+#            ../.build/release/catpool: find-catpool.sh]
+#   CATPOOL_STATE_DIR [/var/lib/catpool]
 #   CATPOOL_CELLS [none]               CATPOOL_PROFILE [Pipelines/profiles/default.profile]
 #   CATPOOL_METRICS [$CATPOOL_STATE_DIR/catpool.prom: point node_exporter's textfile collector here]
-# Exit status: catpool's (docs: README, Exit status), or 75 when another run holds the lock.
+# Exit status: catpool's (docs: README, Exit status); 69 when no catpool binary is found
+# (before anything is written); 66 when DAY_DIR holds no dump; 75 when another run holds
+# the lock.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 day_dir=${1:?usage: nightly.sh DAY_DIR OUT_DIR}
 out_dir=${2:?usage: nightly.sh DAY_DIR OUT_DIR}
-catpool=${CATPOOL:-catpool}
+
+# The binary, found before anything is written (find-catpool.sh), so a missing one is one
+# clear line and status 69, not "command not found" after empty outputs.
+script=nightly.sh
+. "$here/find-catpool.sh"
 state_dir=${CATPOOL_STATE_DIR:-/var/lib/catpool}
 profile=${CATPOOL_PROFILE:-$here/profiles/default.profile}
 metrics=${CATPOOL_METRICS:-$state_dir/catpool.prom}

@@ -42,4 +42,24 @@ public enum CompressionFormat: String, Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String { rawValue }
+
+    /// A container catpool does not read, recognised from its first bytes so that it is
+    /// named rather than read as text: `(name, the command that decompresses it)`.
+    ///
+    /// xz `FD 37 7A 58 5A 00`, bzip2 `BZh1`…`BZh9`, lz4 frames `04 22 4D 18`, zip `PK 03 04`.
+    /// `nil` for anything else, or when `prefix` is too short to tell.
+    public static func unsupported(prefix: UnsafeRawBufferPointer) -> (
+        name: String, command: String
+    )? {
+        func starts(with magic: [UInt8]) -> Bool {
+            prefix.count >= magic.count && zip(prefix, magic).allSatisfy { $0 == $1 }
+        }
+        if starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return ("xz", "xz -dc") }
+        if starts(with: [0x42, 0x5A, 0x68]), prefix.count >= 4, prefix[3] &- 0x31 < 9 {
+            return ("bzip2", "bzip2 -dc")
+        }
+        if starts(with: [0x04, 0x22, 0x4D, 0x18]) { return ("lz4", "lz4 -dc") }
+        if starts(with: [0x50, 0x4B, 0x03, 0x04]) { return ("zip", "unzip -p") }
+        return nil
+    }
 }

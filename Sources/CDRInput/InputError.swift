@@ -10,6 +10,9 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
     case truncated(format: CompressionFormat, offset: Int)
     /// The decompression library could not allocate its context.
     case decoderUnavailable(format: CompressionFormat, reason: String)
+    /// The input is in a container catpool does not read (`name`, e.g. `xz`), which
+    /// `command` decompresses; nothing of it was read as text.
+    case unsupportedFormat(name: String, command: String)
 
     public var description: String {
         switch self {
@@ -20,6 +23,8 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
                 "truncated \(format) input: it ends inside a \(format == .zstd ? "frame" : "member") at byte \(offset)"
         case .decoderUnavailable(let format, let reason):
             return "cannot start the \(format) decoder: \(reason)"
+        case .unsupportedFormat(let name, let command):
+            return "\(name)-compressed; decompress it first (\(command) FILE | catpool …)"
         }
     }
 }

@@ -114,6 +114,10 @@ public final class StreamDecoder {
         if prefixCount == 0, let known = CompressionFormat.detect(prefix: input, isComplete: false)
         {
             format = known
+            if known == .plain, let other = CompressionFormat.unsupported(prefix: input) {
+                format = nil
+                throw .unsupportedFormat(name: other.name, command: other.command)
+            }
         } else {
             let take = min(CompressionFormat.prefixLength - prefixCount, input.count)
             if take > 0, let source = input.baseAddress, let target = prefixStorage.baseAddress {

@@ -62,5 +62,5 @@ public struct AllowList: Sendable {
 public struct AllowListError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
-    public var description: String { "allow list line \(line): \(reason)" }
+    public var description: String { "line \(line): \(reason)" }
 }

@@ -17,12 +17,17 @@ public struct CellTable: Sendable {
 
     public init() {}
 
-    /// Reads the table; the header names the columns (`cell` and `site` required, `lat`
-    /// and `lon` optional), delimiter detected as for CDRs.
+    /// Reads the table.
     ///
-    /// - Throws: `CellTableError` naming the line.
+    /// The header names the columns (`cell` and `site` required, `lat` and `lon` optional),
+    /// delimiter detected as for CDRs. A UTF-8 byte-order mark is ignored.
+    ///
+    /// - Throws: `CellTableError` naming the line: a malformed line, a latitude outside
+    ///   -90...90 or a longitude outside -180...180 (or not finite), or a cell given twice
+    ///   (naming both lines).
     public init(bytes: [UInt8]) throws(CellTableError) {
-        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+        let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        let lines = text.split(separator: 0x0A, omittingEmptySubsequences: false).map {
             String(decoding: $0.last == 0x0D ? $0.dropLast() : $0[...], as: UTF8.self)
         }
         guard let header = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return }
@@ -59,8 +64,32 @@ public struct CellTable: Sendable {
             {
                 throw CellTableError(line: index + 1, reason: "lat and lon must be decimal degrees")
             }
-            siteOfCell[fields[cellColumn]] = Site(
-                name: fields[siteColumn], latitude: latitude, longitude: longitude)
+            if let latitude, !(-90...90).contains(latitude) {
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "lat must be within -90...90, not \(fields[latColumn ?? 0])")
+            }
+            if let longitude, !(-180...180).contains(longitude) {
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "lon must be within -180...180, not \(fields[lonColumn ?? 0])")
+            }
+            let site = Site(name: fields[siteColumn], latitude: latitude, longitude: longitude)
+            if siteOfCell.updateValue(site, forKey: fields[cellColumn]) != nil {
+                // Only now look for the first line, so a valid table costs no second map.
+                let cell = fields[cellColumn]
+                let first =
+                    lines.indices.first {
+                        $0 < index
+                            && lines[$0].split(
+                                separator: delimiter, omittingEmptySubsequences: false
+                            )
+                            .dropFirst(cellColumn).first.map(String.init) == cell
+                    } ?? index
+                throw CellTableError(
+                    line: index + 1,
+                    reason: "cell \(cell) is given twice (first on line \(first + 1))")
+            }
         }
     }
 
@@ -71,7 +100,7 @@ public struct CellTable: Sendable {
 public struct CellTableError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
-    public var description: String { "cell table line \(line): \(reason)" }
+    public var description: String { "line \(line): \(reason)" }
 }
 
 /// Dense location numbers for the detector: a site from the cell table, or else the cell.

@@ -51,6 +51,11 @@ final class DetectionStage: @unchecked Sendable {
     // Detector thread (or the caller, inline) only.
     @exclusivity(unchecked) private var decisions: [ClusterDecision] = []
 
+    /// The watermark of the restored detector (`--state`): a call before it is late.
+    ///
+    /// Read before any record; `nil` when starting afresh or when the state held no call.
+    let restoredWatermark: EventTime?
+
     /// - Parameter saved: a saved detector to continue (`--state`), or `nil` to start afresh.
     init(
         profile: DetectionProfile, limits: StateLimits, isThreaded: Bool,
@@ -62,6 +67,7 @@ final class DetectionStage: @unchecked Sendable {
         } else {
             detector = try CatPoolDetector(profile: profile, limits: limits)
         }
+        restoredWatermark = detector.watermark
         self.isThreaded = isThreaded
         if isThreaded {
             batch.reserveCapacity(Self.batchCapacity)

@@ -45,6 +45,16 @@ public struct Pipeline {
     private var allowedCells: [Bool] = []
     /// The allow list, or `nil` when it is empty (checked once, not per record).
     private let allowList: AllowList?
+    private var hasRetiredNaiveTime = false
+
+    /// The `record_type` of the first line of a type catpool does not know, as written.
+    public private(set) var firstOtherType: String?
+    /// Whether a record's time carried no zone (and was read in the configured one).
+    public var hasReadNaiveTime: Bool {
+        hasRetiredNaiveTime || parser?.timestamps.hasReadNaiveTime == true
+    }
+    /// The watermark restored from `--state`: calls before it are too late to count.
+    public var restoredWatermark: EventTime? { detection?.restoredWatermark }
 
     /// - Parameter state: where to read a state file `saveState` wrote, to continue from it;
     ///   `nil` starts afresh.
@@ -186,9 +196,7 @@ public struct Pipeline {
         inputName = name
         splitter.reset()
         header = []
-        parser = configuration.columnLayout.map {
-            CallRecordParser(layout: $0, timestamps: configuration.timestamps)
-        }
+        replaceParser(with: configuration.columnLayout)
         statistics.inputs.append(RunStatistics.InputSummary(name: name))
     }
 
@@ -302,7 +310,10 @@ public struct Pipeline {
             }
             if detection != nil, CatPoolDetector.uses(record.type) { detect(into: &output) }
         case .otherType:
-            if !adoptIfHeader(bytes) { statistics.otherTypes += 1 }
+            if !adoptIfHeader(bytes) {
+                statistics.otherTypes += 1
+                if firstOtherType == nil { firstOtherType = typeText(of: bytes) }
+            }
         case .rejected(let error):
             if !adoptIfHeader(bytes) { try reject(line, error, into: &output) }
         }
@@ -366,6 +377,26 @@ public struct Pipeline {
         decisions.removeAll(keepingCapacity: true)
     }
 
+    /// A parser for `layout` (none without one), keeping what the one it replaces noticed.
+    private mutating func replaceParser(with layout: ColumnLayout?) {
+        hasRetiredNaiveTime = hasReadNaiveTime
+        parser = layout.map {
+            CallRecordParser(
+                layout: $0, timestamps: configuration.timestamps,
+                typeAliases: configuration.typeAliases)
+        }
+    }
+
+    /// The `record_type` field of a line of another type, for a message (once per run).
+    private func typeText(of line: UnsafeRawBufferPointer) -> String? {
+        guard let layout = parser?.layout, let column = layout.column(of: .recordType) else {
+            return nil
+        }
+        let fields = line.split(separator: layout.delimiter, omittingEmptySubsequences: false)
+        guard column < fields.count else { return nil }
+        return String(decoding: fields[column], as: UTF8.self).filter { $0 != "\"" && $0 != " " }
+    }
+
     private func isRepeatedHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
         return header.withUnsafeBytes { stored in
             guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else {
@@ -393,7 +424,7 @@ public struct Pipeline {
     }
 
     private mutating func adopt(_ layout: ColumnLayout, header bytes: UnsafeRawBufferPointer) {
-        parser = CallRecordParser(layout: layout, timestamps: configuration.timestamps)
+        replaceParser(with: layout)
         header = Array(bytes)
         statistics.headers += 1
     }

@@ -14,6 +14,8 @@ public struct PipelineConfiguration: Sendable {
     public var renames: [ColumnLayout.Field: String]
     /// How `event_time` is read, including the zone of naive times.
     public var timestamps: TimestampParser
+    /// Other `record_type` values read as one of the five (`--map-type VALUE=TYPE`).
+    public var typeAliases: [(value: [UInt8], type: RecordType)] = []
     /// Lines longer than this are rejected as `line_too_long`.
     public var maxLineBytes: Int
     /// Whether rejected lines are written to `PipelineOutput.rejects`.

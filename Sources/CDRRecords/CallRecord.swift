@@ -22,6 +22,14 @@ public enum RecordType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The type named `name` (`MOC`, `MTC`, `SMS_MO`, `SMS_MT`, `DATA`), case-insensitively.
+    public init?(name: String) {
+        guard let type = Self.allCases.first(where: { $0.description == name.uppercased() }) else {
+            return nil
+        }
+        self = type
+    }
+
     /// Reads a `record_type` field, case-insensitively; `nil` for any other type.
     @inline(__always)
     public init?(field: UnsafeRawBufferPointer) {

@@ -2,7 +2,7 @@ internal import CSupport
 
 /// Reads one CDR line of bytes into a `CallRecord`, by the columns of a `ColumnLayout`.
 ///
-/// `CDRRecords` knows the input contract (`shared/spec/cdr-input.md`) and nothing about
+/// `CDRRecords` knows the input contract (`docs/input.md`) and nothing about
 /// streams or detection: `CDRInput` hands it lines, `CDRPipeline` counts what it returns.
 ///
 /// The parser works on bytes: it splits the line once, remembering where each mapped field
@@ -12,9 +12,10 @@ internal import CSupport
 /// - A field may be wrapped in double quotes; the delimiter may then occur inside it. A
 ///   doubled quote inside a quoted field is kept as two bytes (no field we read can hold one).
 /// - Spaces around a field are ignored.
-/// - A `record_type` other than the five known ones makes the line `.otherType`, which is
-///   counted and skipped without checking its other fields: switches emit supplementary
-///   records (USSD, location updates) that need not follow the voice contract.
+/// - A `record_type` other than the five known ones (or a value `typeAliases` maps to one)
+///   makes the line `.otherType`, which is counted and skipped without checking its other
+///   fields: switches emit supplementary records (USSD, location updates) that need not
+///   follow the voice contract.
 /// - `imei`, `msisdn`, `peer` and `duration_s` may be empty; an all-zero IMEI is unknown.
 public struct CallRecordParser: Sendable {
     /// The longest cell token accepted, in bytes.
@@ -34,14 +35,21 @@ public struct CallRecordParser: Sendable {
 
     public let layout: ColumnLayout
     public private(set) var timestamps: TimestampParser
+    /// Other `record_type` values read as one of the five (`--map-type VALUE=TYPE`): each
+    /// value upper-cased, consulted only when a value is not one of the five names.
+    public let typeAliases: [(value: [UInt8], type: RecordType)]
     /// For each column, the raw value of its field, or `ignored`.
     private let roles: [UInt8]
     private static let ignored: UInt8 = .max
     private static let fieldCount = ColumnLayout.Field.allCases.count
 
-    public init(layout: ColumnLayout, timestamps: TimestampParser = TimestampParser()) {
+    public init(
+        layout: ColumnLayout, timestamps: TimestampParser = TimestampParser(),
+        typeAliases: [(value: [UInt8], type: RecordType)] = []
+    ) {
         self.layout = layout
         self.timestamps = timestamps
+        self.typeAliases = typeAliases.map { (Array($0.value.map(Self.upperCased)), $0.type) }
         roles = layout.fieldByColumn.map { $0.map { UInt8($0.rawValue) } ?? Self.ignored }
     }
 
@@ -61,6 +69,21 @@ public struct CallRecordParser: Sendable {
             return read(line, bounds: bounds, cells: cells, into: &record)
         }
     }
+
+    /// The type `--map-type` gives `field`, compared case-insensitively; allocates nothing.
+    private func alias(of field: UnsafeRawBufferPointer) -> RecordType? {
+        for alias in typeAliases where alias.value.count == field.count {
+            var index = 0
+            while index < field.count, Self.upperCased(field[index]) == alias.value[index] {
+                index += 1
+            }
+            if index == field.count { return alias.type }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func upperCased(_ byte: UInt8) -> UInt8 { byte &- 0x61 < 26 ? byte &- 0x20 : byte }
 
     // MARK: - Splitting
 
@@ -270,7 +293,9 @@ public struct CallRecordParser: Sendable {
 
         let typeField = field(.recordType)
         guard !typeField.isEmpty else { return .rejected(.missingField(.recordType)) }
-        guard let type = RecordType(field: typeField) else { return .otherType }
+        guard let type = RecordType(field: typeField) ?? alias(of: typeField) else {
+            return .otherType
+        }
 
         let timeField = field(.eventTime)
         guard !timeField.isEmpty else { return .rejected(.missingField(.eventTime)) }

@@ -4,7 +4,7 @@
 /// with other names are ignored; the order is free. A rename (`--map imsi=served_imsi`)
 /// makes a field come from the named column instead of its default name.
 public struct ColumnLayout: Sendable, Equatable {
-    /// A field of the input contract (`shared/spec/cdr-input.md`).
+    /// A field of the input contract (`docs/input.md`).
     public enum Field: Int, CaseIterable, Sendable, CustomStringConvertible {
         case eventTime, recordType, imsi, imei, msisdn, peer, duration, cell
 
@@ -56,7 +56,8 @@ public struct ColumnLayout: Sendable, Equatable {
     ///   - columnNames: the columns in file order.
     ///   - delimiter: the field delimiter.
     ///   - renames: fields that come from a column with another name.
-    /// - Throws: `HeaderError` when a required field has no column or two columns claim one field.
+    /// - Throws: `HeaderError` when a required field has no column, a renamed field's column
+    ///   is absent, or two columns claim one field.
     public init(columnNames: [String], delimiter: UInt8, renames: [Field: String] = [:])
         throws(HeaderError)
     {
@@ -73,6 +74,13 @@ public struct ColumnLayout: Sendable, Equatable {
                 guard seen.insert(field).inserted else { throw .duplicateColumn(name) }
             }
             fields.append(field)
+        }
+        // A rename to a column the header lacks is a mistake even for an optional field:
+        // ignoring it would silently read the field as absent.
+        for field in Field.allCases {
+            if let column = renames[field], !normalized.contains(Self.normalize(column)) {
+                throw .renamedColumnMissing(field: field.name, column: column, found: normalized)
+            }
         }
         let missing = Field.allCases.filter { $0.isRequired && !seen.contains($0) }
         guard missing.isEmpty else {
@@ -143,6 +151,8 @@ public enum HeaderError: Error, Equatable, CustomStringConvertible {
     case missingColumns([String], found: [String])
     /// Two columns map to the same field.
     case duplicateColumn(String)
+    /// `--map FIELD=COLUMN` names a column the header does not have; `found` lists them.
+    case renamedColumnMissing(field: String, column: String, found: [String])
 
     public var description: String {
         switch self {
@@ -154,6 +164,10 @@ public enum HeaderError: Error, Equatable, CustomStringConvertible {
                 + "use --map FIELD=COLUMN to rename, or --columns for a file without a header"
         case .duplicateColumn(let name):
             return "header names column \"\(name)\" twice"
+        case .renamedColumnMissing(let field, let column, let found):
+            return
+                "--map \(field)=\(column): the header has no column \"\(column)\" "
+                + "(header: \(found.prefix(20).joined(separator: ",")))"
         }
     }
 }

@@ -17,6 +17,9 @@
 public struct TimestampParser: Sendable, Equatable {
     /// Offset east of UTC applied to naive times, in seconds.
     public var naiveOffsetSeconds: Int
+    /// Whether a time without a zone has been read (a date-time form with no `Z` or offset;
+    /// epoch numbers are not naive).
+    public private(set) var hasReadNaiveTime = false
 
     /// The last calendar day read in the extended form, by its eight digits packed as they
     /// lie in the field: a dump's lines share a day for hours, so the day's validation and
@@ -90,7 +93,7 @@ public struct TimestampParser: Sendable, Equatable {
     }
 
     /// Reads `YYYYMMDDThhmmss[.fff][zone]`.
-    private func parseBasic(_ f: UnsafeRawBufferPointer) -> EventTime? {
+    private mutating func parseBasic(_ f: UnsafeRawBufferPointer) -> EventTime? {
         guard let year = digits(f, 0, 4), let month = digits(f, 4, 2), let day = digits(f, 6, 2),
             let hour = digits(f, 9, 2), let minute = digits(f, 11, 2), let second = digits(f, 13, 2)
         else { return nil }
@@ -98,7 +101,7 @@ public struct TimestampParser: Sendable, Equatable {
     }
 
     /// Epoch seconds (with an optional fraction), epoch milliseconds, or compact.
-    private func parseNumeric(_ f: UnsafeRawBufferPointer) -> EventTime? {
+    private mutating func parseNumeric(_ f: UnsafeRawBufferPointer) -> EventTime? {
         var index = 0
         var value: Int64 = 0
         while index < f.count, f[index] &- 0x30 < 10 {
@@ -131,7 +134,7 @@ public struct TimestampParser: Sendable, Equatable {
     // MARK: - Pieces
 
     /// Validates the calendar fields, then reads an optional fraction and zone from `index`.
-    private func assemble(
+    private mutating func assemble(
         _ f: UnsafeRawBufferPointer, from start: Int,
         _ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int
     ) -> EventTime? {
@@ -139,7 +142,7 @@ public struct TimestampParser: Sendable, Equatable {
         return assemble(f, from: start, days: days, hour, minute, second)
     }
 
-    private func assemble(
+    private mutating func assemble(
         _ f: UnsafeRawBufferPointer, from start: Int, days: Int64,
         _ hour: Int, _ minute: Int, _ second: Int
     ) -> EventTime? {
@@ -161,9 +164,12 @@ public struct TimestampParser: Sendable, Equatable {
     }
 
     /// `Z`, `±hh`, `±hhmm`, `±hh:mm`, or nothing (the naive offset); must end the field.
-    private func zoneOffsetSeconds(_ f: UnsafeRawBufferPointer, from index: Int) -> Int? {
+    private mutating func zoneOffsetSeconds(_ f: UnsafeRawBufferPointer, from index: Int) -> Int? {
         let rest = f.count - index
-        if rest == 0 { return naiveOffsetSeconds }
+        if rest == 0 {
+            hasReadNaiveTime = true
+            return naiveOffsetSeconds
+        }
         let sign = f[index]
         if rest == 1, sign == 0x5A || sign == 0x7A { return 0 }
         guard sign == 0x2B || sign == 0x2D, let hours = digits(f, index + 1, 2) else { return nil }

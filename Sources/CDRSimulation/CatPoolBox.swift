@@ -2,7 +2,7 @@ import CDRRecords
 
 /// A simulated GOIP gateway: channels that dial out non-stop, each with a SIM and an IMEI.
 ///
-/// Behaviour follows `shared/domain.md`: the gateway spreads calls evenly over idle
+/// Behaviour follows docs/simulation.md (Boxes): the gateway spreads calls evenly over idle
 /// channels, most calls go unanswered or are short, callees are many and rarely called
 /// twice, and the SIMs neither receive calls nor use data, unless the box is set to fake
 /// human traffic.

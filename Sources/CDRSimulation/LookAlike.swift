@@ -2,7 +2,7 @@ import CDRRecords
 
 /// Legitimate traffic that resembles a cat pool in some way and must not be flagged.
 ///
-/// Each kind has the trait `shared/domain.md` says gives it away: call centres work business
+/// Each kind has the trait that gives it away (docs/simulation.md): call centres work business
 /// hours with long calls, repeat customers and inbound calls, and their handsets go home; hub
 /// travellers are ordinary and mobile; M2M SIMs use data and SMS, not voice; a telemarketer is
 /// one SIM; dual-SIM phones are two IMSIs on one ordinary IMEI; an enterprise gateway calls

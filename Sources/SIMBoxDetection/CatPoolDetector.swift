@@ -54,6 +54,12 @@ public struct CatPoolDetector {
 
     /// Records too late for any open window, counted and dropped.
     public var lateRecords: Int { window.lateCount }
+    /// The window's watermark: a call before it is late.
+    ///
+    /// The newest call's time less the allowed lateness; `nil` before the first call.
+    public var watermark: EventTime? {
+        window.watermark.map(EventTime.init(millisecondsSinceEpoch:))
+    }
     /// SIMs held now.
     public var simCount: Int { state.simCount }
     /// SIMs evicted to stay within the state cap.

@@ -19,8 +19,10 @@ enum AtomicFile {
         }
     }
 
-    /// The whole file, or `nil` when there is none.
-    static func read(_ path: String) throws(OutputFile.OutputError) -> [UInt8]? {
+    /// The whole file (its first `limit` bytes), or `nil` when there is none.
+    static func read(_ path: String, limit: Int = .max) throws(OutputFile.OutputError)
+        -> [UInt8]?
+    {
         guard let file = try InputFile(path: path) else { return nil }
         var bytes: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
@@ -28,7 +30,8 @@ enum AtomicFile {
         while true {
             let count = try file.read(into: buffer)
             if count == 0 { return bytes }
-            bytes.append(contentsOf: buffer[..<count])
+            bytes.append(contentsOf: buffer[..<min(count, limit - bytes.count)])
+            if bytes.count >= limit { return bytes }
         }
     }
 }

@@ -14,10 +14,13 @@ struct CatPool: ParsableCommand {
 
             Examples:
               catpool --cells cells.csv day.csv.zst > clusters.jsonl
-              catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
-              tail -F feed.csv | catpool detect --cells cells.csv | jq -c 'select(.event == "flagged")'
+              catpool detect --state /var/lib/catpool/state \\
+                --metrics-file catpool.prom hour-*.zst
+              tail -F feed.csv | catpool detect --cells cells.csv \\
+                | jq -c 'select(.event == "flagged")'
               catpool check --stats - day.csv.zst
-              catpool simulate --subscribers 100000 --out day.zst --truth truth.json --cells cells.csv
+              catpool simulate --subscribers 100000 --out day.zst \\
+                --truth truth.json --cells cells.csv
 
             Shell completions: catpool --generate-completion-script bash (or zsh, fish).
 
@@ -47,7 +50,8 @@ struct CheckCommand: ParsableCommand {
 
             Examples:
               catpool check --stats - Fixtures/replay/messy-export/input.csv.zst
-              zstd -dc day.csv.zst | catpool check --rejects bad.jsonl --max-reject-ratio 0.01
+              zstd -dc day.csv.zst \\
+                | catpool check --rejects bad.jsonl --max-reject-ratio 0.01
 
             \(ExitStatus.helpText)
             """

@@ -18,9 +18,13 @@ struct DetectCommand: ParsableCommand {
             Examples:
               catpool detect --cells cells.csv day.csv.zst > clusters.jsonl
               catpool detect --cells cells.csv --min-severity high day.csv.zst
-              zstd -dc day.csv.zst | catpool detect --profile Pipelines/profiles/sensitive.profile | jq .sims
-              catpool detect --allow allow.txt --stats stats.json /data/cdr/2026-11-20/*.zst
-              catpool detect --state /var/lib/catpool/state --metrics-file catpool.prom hour-*.zst
+              zstd -dc day.csv.zst \\
+                | catpool detect --profile Pipelines/profiles/sensitive.profile \\
+                | jq .sims
+              catpool detect --allow allow.txt --stats stats.json \\
+                /data/cdr/2026-11-20/*.zst
+              catpool detect --state /var/lib/catpool/state \\
+                --metrics-file catpool.prom hour-*.zst
 
             \(ExitStatus.helpText)
             """
@@ -53,7 +57,7 @@ struct DetectCommand: ParsableCommand {
     @Option(
         name: .customLong("max-state-mb"),
         help: ArgumentHelp(
-            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day needs about 250).",
+            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a city's day of a million SIMs peaks at 222 MB).",
             valueName: "MiB"))
     var maxStateMB = StateLimits.standard.maxBytes >> 20
 
@@ -70,11 +74,28 @@ struct DetectCommand: ParsableCommand {
     var stateReset = false
 
     func validate() throws {
-        guard maxStateMB >= 16 else { throw ValidationError("--max-state-mb must be at least 16") }
+        try Preflight.checkForMistypedSubcommand(input.files)
+        // The cap sizes reservations up front: past the machine's memory it can only fail
+        // later (a 30 GB allocation abort), and shifted to bytes a huge one overflowed to 0
+        // (#13 row 9).
+        let limit = Self.maxStateMBLimit
+        guard (16...limit).contains(maxStateMB) else {
+            throw ValidationError(
+                "--max-state-mb must be between 16 and \(limit) (this machine's memory, at most "
+                    + "65536), not \(maxStateMB)")
+        }
         if stateReset, state == nil { throw ValidationError("--state-reset needs --state FILE") }
         guard ClusterDecision.Severity(name: minSeverity) != nil else {
             throw ValidationError("--min-severity takes low, medium or high, not '\(minSeverity)'")
         }
+    }
+
+    /// The largest `--max-state-mb`: the physical memory in MiB, at most 64 GiB.
+    static var maxStateMBLimit: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return 65536 }
+        return min(65536, max(16, (pages * pageSize) >> 20))
     }
 
     func run() throws {
@@ -108,34 +129,71 @@ struct ProfileCommand: ParsableCommand {
     }
 }
 
-/// Reads the files detection depends on; a missing file is an I/O error (74), a malformed
-/// one a usage error (64).
+/// Reads the files detection depends on; a missing file is an I/O error (74) naming the
+/// flag and the path, a malformed one a usage error (64) naming the file, the line and,
+/// for a misspelt name, the likely fix.
 func loadDetection(cells: String?, profile: String?, allow: String?) throws
     -> PipelineConfiguration.Detection
 {
-    func contents(_ path: String) throws -> [UInt8] {
-        do {
-            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            printError("cannot read \(path): \(error.localizedDescription)")
-            throw ExitStatus.ioError.exitCode
-        }
+    func text(_ path: String, _ flag: String) throws -> String {
+        var text = String(decoding: try Preflight.read(path, flag: flag), as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return text
+    }
+    func refuse(_ flag: String, _ path: String, _ message: String) -> ExitCode {
+        printError("\(flag) \(path) \(message)")
+        return ExitStatus.usage.exitCode
     }
     var detection = PipelineConfiguration.Detection()
-    do {
-        if let profile {
-            detection.profile = try DetectionProfile(
-                text: String(decoding: try contents(profile), as: UTF8.self))
+    if let profile {
+        let contents = try text(profile, "--profile")
+        do {
+            detection.profile = try DetectionProfile(text: contents)
+        } catch {
+            let known = DetectionProfile.standard.text.split(separator: "\n").compactMap {
+                $0.split(separator: " ").first.map(String.init)
+            }
+            let hint = misspeltName(line: error.line, of: contents, among: known) {
+                $0.split(separator: "=").first
+            }
+            throw refuse("--profile", profile, "\(error)\(hint)")
         }
-        if let cells { detection.cellTable = try CellTable(bytes: try contents(cells)) }
-        if let allow {
-            detection.allowList = try AllowList(
-                text: String(decoding: try contents(allow), as: UTF8.self))
+        if let problem = ProfileRanges.problem(in: contents) {
+            throw refuse("--profile", profile, "line \(problem.line): \(problem.message)")
         }
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        throw ValidationError("\(error)")
+    }
+    if let cells {
+        do {
+            detection.cellTable = try CellTable(bytes: try Preflight.read(cells, flag: "--cells"))
+        } catch let error as CellTableError {
+            throw refuse("--cells", cells, "\(error)")
+        }
+    }
+    if let allow {
+        let contents = try text(allow, "--allow")
+        do {
+            detection.allowList = try AllowList(text: contents)
+        } catch {
+            let hint = misspeltName(
+                line: error.line, of: contents, among: ["imsi", "msisdn", "cell"]
+            ) { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).first }
+            throw refuse("--allow", allow, "\(error)\(hint)")
+        }
     }
     return detection
+}
+
+/// "; did you mean NAME?" when the name on line `line` of `text` (found by `name`) is a
+/// near miss of one of `known`, else "".
+private func misspeltName(
+    line: Int, of text: String, among known: [String],
+    name: (Substring) -> Substring?
+) -> String {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard line >= 1, line <= lines.count,
+        let written = name(lines[line - 1]).map({ $0.trimmingCharacters(in: .whitespaces) }),
+        !known.contains(written),
+        let suggestion = Preflight.closest(to: written, among: known)
+    else { return "" }
+    return "; did you mean \(suggestion)?"
 }

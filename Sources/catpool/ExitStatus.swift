@@ -6,10 +6,11 @@ import ArgumentParser
 /// | --- | --- |
 /// | 0 | success, or stdout closed by the reader (`catpool … \| head`) |
 /// | 1 | an unexpected internal failure |
-/// | 64 | usage error: bad flags or arguments, or stdin is a terminal |
+/// | 64 | usage error: bad flags or arguments, stdin is a terminal, an output that is an input, a malformed profile, cell table or allow list |
 /// | 65 | bad data: corrupt or truncated compressed input, an unusable header, more rejected lines than `--max-reject-ratio`, or a reject under `--strict` |
 /// | 65 | … also: a `--state` file that is damaged or from another version (unless `--state-reset`) |
-/// | 74 | I/O error: an input cannot be opened or read, an output cannot be written |
+/// | 74 | I/O error: an input or a flag's file cannot be read, an output cannot be written (outputs are checked before reading) |
+/// | 75 | temporary failure: another run holds the `--state` file's lock |
 /// | 130 | stopped by SIGINT (Ctrl-C): decisions so far and the statistics written, the state file untouched |
 /// | 143 | stopped by SIGTERM: the same |
 enum ExitStatus: Int32 {
@@ -18,6 +19,7 @@ enum ExitStatus: Int32 {
     case usage = 64
     case dataError = 65
     case ioError = 74
+    case temporaryFailure = 75
     case interrupted = 130
     case terminated = 143
 
@@ -25,9 +27,12 @@ enum ExitStatus: Int32 {
 
     /// The table above, for `--help`.
     static let helpText = """
-        Exit status: 0 success (also when stdout is closed early, as by `head`); 64 usage error; \
+        Exit status: 0 success (also when stdout is closed early, as by `head`); 64 usage error \
+        (also an output that is an input, a malformed --profile, --cells or --allow file); \
         65 bad data (corrupt or truncated compressed input, unusable header, too many rejected \
-        lines, any under --strict, or an unusable --state file); 74 I/O error; 130 and 143 \
+        lines, any under --strict, or an unusable --state file); 74 I/O error (an input or a \
+        flag's file unreadable, an output unwritable: outputs are checked first); 75 another \
+        run holds the --state file (STATE.lock); 130 and 143 \
         stopped by SIGINT or SIGTERM (decisions so far and --stats written, --state left as \
         it was); 1 internal failure.
         """

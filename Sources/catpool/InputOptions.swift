@@ -1,6 +1,7 @@
 import ArgumentParser
 import CDRPipeline
 import CDRRecords
+import Foundation
 
 /// The options every command that reads CDRs shares: where the input is and how to read it.
 struct InputOptions: ParsableArguments {
@@ -28,6 +29,13 @@ struct InputOptions: ParsableArguments {
             "Read FIELD from the column named COLUMN (repeatable), e.g. --map imsi=served_imsi.",
             valueName: "field=column"))
     var renames: [String] = []
+
+    @Option(
+        name: .customLong("map-type"),
+        help: ArgumentHelp(
+            "Read the record_type VALUE as TYPE (MOC, MTC, SMS_MO, SMS_MT or DATA; repeatable), e.g. --map-type MO_CALL=MOC.",
+            valueName: "value=type"))
+    var typeRenames: [String] = []
 
     @Option(
         help: ArgumentHelp(
@@ -58,7 +66,11 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Stop with status 65 at the first rejected line.")
     var strict = false
 
-    @Flag(name: .shortAndLong, help: "Print no summary line on stderr.")
+    @Flag(
+        name: .shortAndLong,
+        help:
+            "Print no summary line and no per-line reject descriptions on stderr; warnings about a run that read nothing usable, and fatal errors, still print."
+    )
     var quiet = false
 
     @Option(
@@ -104,6 +116,21 @@ struct InputOptions: ParsableArguments {
                     "--map takes FIELD=COLUMN with FIELD one of \(names); got '\(rename)'")
             }
             configuration.renames[field] = parts[1]
+        }
+        for rename in typeRenames {
+            let parts = rename.split(separator: "=", maxSplits: 1).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            let known = RecordType.allCases.map(\.description).joined(separator: ", ")
+            guard parts.count == 2, !parts[0].isEmpty, let type = RecordType(name: parts[1]) else {
+                throw ValidationError(
+                    "--map-type takes VALUE=TYPE with TYPE one of \(known); got '\(rename)'")
+            }
+            guard RecordType(name: parts[0]) == nil else {
+                throw ValidationError(
+                    "--map-type \(rename): \(parts[0]) is already a record type (\(known))")
+            }
+            configuration.typeAliases.append((Array(parts[0].utf8), type))
         }
         if let columns {
             let names = columns.split(separator: ",", omittingEmptySubsequences: false).map(

@@ -86,8 +86,23 @@ final class OutputFile {
 
 /// Writes one message line to stderr, prefixed with the program name; errors are ignored
 /// (there is nowhere left to report them).
+///
+/// Control bytes (below 0x20, and DEL) are written as `\x1b`: messages quote input bytes
+/// (a field, a file name, a header), and a dump must not be able to move an analyst's
+/// cursor, retitle the terminal or hide text behind a NUL (#13 row 18).
 func printError(_ message: String) {
-    writeToStandardError(Array("catpool: \(message)\n".utf8))
+    var line = Array("catpool: ".utf8)
+    line.reserveCapacity(line.count + message.utf8.count + 1)
+    let hex = Array("0123456789abcdef".utf8)
+    for byte in message.utf8 {
+        if byte < 0x20 || byte == 0x7F {
+            line += [0x5C, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+        } else {
+            line.append(byte)
+        }
+    }
+    line.append(0x0A)
+    writeToStandardError(line)
 }
 
 /// Writes `line` to descriptor 2 as it is (no prefix), retrying short writes.

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Set from the signal handler (a lock-free atomic store is async-signal-safe) and read by
 /// the run loop between chunks, and at least every 100 ms while the input is quiet.
-nonisolated(unsafe) let receivedSignal = Atomic<Int32>(0)
+let receivedSignal = Atomic<Int32>(0)
 
 /// Drives one run: reader thread → pipeline → outputs, then statistics and the exit status.
 struct RunLoop {
@@ -27,6 +27,20 @@ struct RunLoop {
             printError("reading CDRs from a terminal; pipe a dump in or name files (see --help)")
             return .usage
         }
+        let outputs = [
+            ("--rejects", options.rejects), ("--stats", options.stats),
+            ("--metrics-file", options.metricsFile), ("--state", statePath),
+        ].compactMap { flag, path in path.map { (flag: flag, path: $0) } }
+        if let refused = Preflight.checkOutputs(outputs, inputs: options.inputs) { return refused }
+        // Holds the --state lock until the run returns (the defer keeps it alive that long).
+        var stateGuard: StateFileGuard?
+        if let statePath {
+            var refusal = ExitStatus.failure
+            stateGuard = StateFileGuard(statePath: statePath, refusal: &refusal)
+            if stateGuard == nil { return refusal }
+        }
+        defer { withExtendedLifetime(stateGuard) {} }
+        if let path = options.metricsFile { StateFileGuard.removeStaleTemporaries(of: path) }
         let rejectsFile: OutputFile?
         do {
             rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in
@@ -39,7 +53,7 @@ struct RunLoop {
         let standardOutput = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
         installSignalHandlers()
         var pipeline: Pipeline
-        switch makePipeline() {
+        switch makePipeline(stateGuard: stateGuard) {
         case .success(let made): pipeline = made
         case .failure(let error): return error.status
         }
@@ -50,11 +64,22 @@ struct RunLoop {
         var status = ExitStatus.success
         var inputName = "-"
         var stateFile: AtomicFileWriter?
+        var isStdoutClosed = false
         var progress = ProgressLine(
             isShown: options.progress ?? (isatty(2) == 1 && !options.quiet), started: started)
+        // On a terminal, a decision must not land on the end of the progress line.
+        let stdoutIsTerminal = isatty(1) == 1
+        var hasWarnedOfNaiveTimes = options.timezone != nil
 
         func drain() throws(OutputFile.OutputError) {
-            if !output.diagnostics.isEmpty { progress.clear() }
+            if !output.diagnostics.isEmpty || (stdoutIsTerminal && !output.events.isEmpty) {
+                progress.clear()
+            }
+            if !hasWarnedOfNaiveTimes, pipeline.hasReadNaiveTime {
+                hasWarnedOfNaiveTimes = true
+                progress.clear()
+                printError(RunWarnings.naiveTimes)
+            }
             for message in output.diagnostics where !options.quiet { printError(message) }
             if !output.events.isEmpty {
                 try standardOutput.write(output.events)
@@ -95,7 +120,15 @@ struct RunLoop {
                     pipeline.flushDetection(into: &output)
                     try drain()
                     progress.clear()
-                    printError("\(inputName): \(error)")
+                    if case .unsupportedFormat(let format, let command) = error {
+                        let source = inputName == "-" ? "stdin" : "input \(inputName)"
+                        let file = inputName == "-" ? "FILE" : inputName
+                        printError(
+                            "\(source) is \(format)-compressed; decompress it first "
+                                + "(\(command) \(file) | catpool …)")
+                    } else {
+                        printError("\(inputName): \(error)")
+                    }
                     status = .dataError
                     break reading
                 case .unreadable(let name, let reason):
@@ -134,10 +167,10 @@ struct RunLoop {
             printError("\(error)")
             status = .dataError
         } catch OutputFile.OutputError.closed {
-            return .success  // the reader of stdout has gone: a normal end
+            isStdoutClosed = true  // the reader of stdout has gone: a normal end
         } catch {
             printError("\(error)")
-            return .ioError
+            status = .ioError
         }
         progress.clear()
 
@@ -151,7 +184,7 @@ struct RunLoop {
 
         let seconds = monotonicSeconds() - started
         let statistics = pipeline.statistics
-        if status == .success, statistics.rejectRatio > options.maxRejectRatio {
+        if status == .success, !isStdoutClosed, statistics.rejectRatio > options.maxRejectRatio {
             printError(
                 "rejected \(statistics.rejected) of \(statistics.dataLines) data lines "
                     + "(\(formatDecimal(statistics.rejectRatio * 100, fractionDigits: 2)) %), "
@@ -159,31 +192,59 @@ struct RunLoop {
             )
             status = .dataError
         }
-        do {
-            try rejectsFile?.flush()
-            try standardOutput.flush()
-            if let path = options.stats {
+        // Every ending writes --stats and --metrics-file (#13 row 12): each step runs even
+        // when one before it failed; a closed stdout stays a quiet, successful end.
+        func ending(_ step: () throws(OutputFile.OutputError) -> Void) {
+            do {
+                try step()
+            } catch .closed {
+                isStdoutClosed = true
+            } catch {
+                printError("\(error)")
+                status = .ioError
+            }
+        }
+        ending { () throws(OutputFile.OutputError) in try rejectsFile?.flush() }
+        if !isStdoutClosed {
+            ending { () throws(OutputFile.OutputError) in try standardOutput.flush() }
+        }
+        if let path = options.stats {
+            ending { () throws(OutputFile.OutputError) in
                 let file = try OutputFile(creating: path)
                 try file.write(statistics.json(seconds: seconds))
                 try file.flush()
             }
-            if let stateFile {
-                if status == .success { try stateFile.commit() } else { stateFile.abandon() }
-            }
-        } catch OutputFile.OutputError.closed {
-            return .success
-        } catch {
-            printError("\(error)")
-            status = .ioError
         }
-        if !options.quiet { printError(statistics.summary(seconds: seconds)) }
+        if let stateFile {
+            if status == .success, !isStdoutClosed {
+                ending { () throws(OutputFile.OutputError) in try stateFile.commit() }
+            } else {
+                stateFile.abandon()
+            }
+        }
+        if status == .success, !isStdoutClosed {
+            let warnings = RunWarnings(
+                statistics: statistics, firstOtherType: pipeline.firstOtherType,
+                restoredWatermark: pipeline.restoredWatermark, statePath: statePath)
+            for message in warnings.messages { printError(message) }
+        }
+        if !options.quiet, !isStdoutClosed { printError(statistics.summary(seconds: seconds)) }
         if let path = options.metricsFile {
-            let previous = (try? AtomicFile.read(path)).flatMap { $0 }
+            // A device or FIFO (/dev/null, a pipe to a collector) is written in place, never
+            // replaced by a file, and never read back (/dev/full reads without end; #13).
+            let isSpecial = Preflight.isSpecialFile(path)
+            let previous = isSpecial ? nil : (try? AtomicFile.read(path, limit: 1 << 20)) ?? nil
             let metrics = Metrics(
                 statistics: statistics, seconds: seconds, status: status, finishedAt: time(nil),
                 startedAt: startedAt, previous: previous)
             do {
-                try AtomicFile.write(metrics.text, to: path)
+                if isSpecial {
+                    let file = try OutputFile(creating: path)
+                    try file.write(metrics.text)
+                    try file.flush()
+                } else {
+                    try AtomicFile.write(metrics.text, to: path)
+                }
             } catch {
                 printError("\(error)")
                 if status == .success { status = .ioError }
@@ -193,7 +254,7 @@ struct RunLoop {
     }
 
     /// The pipeline, continuing `--state` when its file exists.
-    private func makePipeline() -> Result<Pipeline, ExitStatusError> {
+    private func makePipeline(stateGuard: StateFileGuard?) -> Result<Pipeline, ExitStatusError> {
         var stateInput: InputFile?
         if let statePath {
             do {
@@ -215,7 +276,12 @@ struct RunLoop {
                         + "(--state-reset starts afresh and replaces it at the end)")
                 return .failure(ExitStatusError(status: .dataError))
             }
-            printError("warning: state file \(statePath) set aside (\(error)): starting afresh")
+            guard let setAside = stateGuard?.setAside() else {
+                return .failure(ExitStatusError(status: .ioError))
+            }
+            printError(
+                "warning: state file \(statePath) set aside as \(setAside) (\(error)): "
+                    + "starting afresh")
             do {
                 return .success(try Pipeline(configuration: configuration))
             } catch {

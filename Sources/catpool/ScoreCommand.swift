@@ -28,18 +28,12 @@ struct ScoreCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let truthBytes: [UInt8]
+        let truthBytes = try Preflight.read(truth, flag: "--truth")
         let outputBytes: [UInt8]
-        do {
-            truthBytes = Array(try Data(contentsOf: URL(fileURLWithPath: truth)))
-            if let output, output != "-" {
-                outputBytes = Array(try Data(contentsOf: URL(fileURLWithPath: output)))
-            } else {
-                outputBytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-            }
-        } catch {
-            printError("cannot read input: \(error.localizedDescription)")
-            throw ExitStatus.ioError.exitCode
+        if let output, output != "-" {
+            outputBytes = try Preflight.read(output, flag: "detector output")
+        } else {
+            outputBytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         }
         let score: DetectionScore
         do {

@@ -18,8 +18,10 @@ struct SimulateCommand: ParsableCommand {
             The same options and seed give the same bytes on every machine.
 
             Examples:
-              catpool simulate --subscribers 100000 --out day.csv.zst --truth truth.json --cells cells.csv
-              catpool simulate --hours 2 --format csv --time-format compact --crlf --shuffle-columns | head
+              catpool simulate --subscribers 100000 --out day.csv.zst \\
+                --truth truth.json --cells cells.csv
+              catpool simulate --hours 2 --format csv --time-format compact \\
+                --crlf --shuffle-columns | head
             """
     )
 

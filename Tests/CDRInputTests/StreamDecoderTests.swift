@@ -66,19 +66,33 @@ struct StreamDecoderTests {
         }
     }
 
-    @Test(arguments: ["block-128k", "empty-block", "rle-first-block"], [1, 7, 4096, 1 << 20])
-    func decodesZstdGoldenFilesToTheirPublishedDigests(name: String, chunkSize: Int) throws {
-        let folder = TestPaths.shared.appendingPathComponent("testdata/zstd-golden")
-        let sums = String(
-            decoding: try TestPaths.read(folder.appendingPathComponent("SHA256SUMS.decoded")),
-            as: UTF8.self)
-        let expected = try #require(
-            sums.split(separator: "\n").first { $0.hasSuffix(" \(name)") }?.split(separator: " ")
-                .first)
+    /// The golden files of `Fixtures/zstd-golden` (made by its `make.py`), each with the
+    /// SHA-256 of its decoded bytes.
+    static let goldenFolder = TestPaths.fixtures.appendingPathComponent("zstd-golden")
+    static let goldenDigests: [(name: String, digest: String)] = {
+        let url = goldenFolder.appendingPathComponent("SHA256SUMS.decoded")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            return parts.count == 2 ? (String(parts[1]), String(parts[0])) : nil
+        }
+    }()
+
+    @Test func everyGoldenFileHasADigest() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.goldenFolder.path)
+            .filter { $0.hasSuffix(".zst") || $0.hasSuffix(".gz") }
+        #expect(files.count >= 9)
+        #expect(Set(files) == Set(Self.goldenDigests.map(\.name)))
+    }
+
+    @Test(arguments: goldenDigests.map(\.name), [1, 7, 4096, 1 << 20])
+    func decodesGoldenFilesToTheirDigests(name: String, chunkSize: Int) throws {
+        let expected = try #require(Self.goldenDigests.first { $0.name == name }?.digest)
         let decoded = try Self.decode(
-            try TestPaths.read(folder.appendingPathComponent("\(name).zst")), chunkSize: chunkSize)
-        #expect(decoded.format == .zstd)
-        #expect(SHA256.hexDigest(decoded.bytes) == String(expected))
+            try TestPaths.read(Self.goldenFolder.appendingPathComponent(name)),
+            chunkSize: chunkSize)
+        #expect(decoded.format == (name.hasSuffix(".gz") ? .gzip : .zstd))
+        #expect(SHA256.hexDigest(decoded.bytes) == expected)
     }
 
     @Test func detectsFormatsFromTheFirstBytes() {
@@ -94,6 +108,27 @@ struct StreamDecoderTests {
         #expect(detect(Array("ev".utf8)) == .plain)
         #expect(detect([]) == nil)
         #expect(detect([], complete: true) == .plain)
+    }
+
+    @Test(arguments: [
+        ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00, 0x04], "xz"),
+        (Array("BZh91AY&SY".utf8), "bzip2"), ([0x04, 0x22, 0x4D, 0x18, 0x64], "lz4"),
+        ([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00], "zip"),
+    ])
+    func namesContainersItDoesNotReadInsteadOfReadingThemAsText(input: [UInt8], name: String) {
+        #expect(throws: InputError.self) { try Self.decode(input, chunkSize: 4096) }
+        do {
+            _ = try Self.decode(input, chunkSize: 4096)
+        } catch {
+            guard case .unsupportedFormat(let found, _) = error as? InputError else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(found == name)
+        }
+        // Text that merely starts with the same letters is text.
+        #expect(
+            (try? Self.decode(Array("BZh, a column\n".utf8), chunkSize: 4096))?.format == .plain)
     }
 
     @Test(arguments: [[UInt8](), [0x0A], Array("ab".utf8), [0x28, 0xB5, 0x2F], [0x1F]])

@@ -201,6 +201,19 @@ struct CallRecordParserTests {
         }
     }
 
+    @Test func refusesARenameToAColumnTheHeaderLacks() {
+        // Even for an optional field: ignoring it would read every IMEI as absent.
+        #expect(
+            throws: HeaderError.renamedColumnMissing(
+                field: "imei", column: "NOPE",
+                found: ["event_time", "record_type", "imsi", "cell"])
+        ) {
+            try ColumnLayout(
+                header: "event_time,record_type,imsi,cell", delimiter: nil, renames: [.imei: "NOPE"]
+            )
+        }
+    }
+
     private func parse(_ line: String) throws -> CallRecordParser.Outcome {
         var record = CallRecord.placeholder
         return try parse(line, into: &record)

@@ -6,10 +6,6 @@ public enum TestPaths {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared` beside the repository: the read-only project material.
-    public static let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent(
-        "shared")
-
     public static let fixtures = repositoryRoot.appendingPathComponent("Fixtures")
 
     public static func read(_ url: URL) throws -> [UInt8] {

@@ -68,9 +68,11 @@ enum CatPoolBinary {
     /// Runs the binary with `arguments` and stdin from `input` (or `stdinBytes`), and waits.
     ///
     /// Output goes through temporary files, so neither stream can fill a pipe and stall.
+    /// With `timeout`, a run still going after that many seconds is killed, recorded as an
+    /// issue, and returns status -1 (a hang fails the test instead of the whole suite).
     static func run(
         _ arguments: [String], stdin input: URL? = nil, stdinBytes: [UInt8] = [],
-        in directory: URL? = nil
+        in directory: URL? = nil, timeout: Double? = nil
     ) throws
         -> CommandResult
     {
@@ -80,8 +82,8 @@ enum CatPoolBinary {
         if input == nil { try Data(stdinBytes).write(to: stdinURL) }
         let stdoutURL = scratch.appendingPathComponent("stdout")
         let stderrURL = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -90,6 +92,54 @@ enum CatPoolBinary {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
+        var status: Int32
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                process.interrupt()
+                kill(process.processIdentifier, SIGKILL)
+                Issue.record("catpool \(arguments) still running after \(timeout) s")
+            }
+            process.waitUntilExit()
+            status = process.terminationReason == .exit ? process.terminationStatus : -1
+        } else {
+            process.waitUntilExit()
+            status = process.terminationStatus
+        }
+        return CommandResult(
+            status: status,
+            stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
+    }
+}
+
+extension CatPoolBinary {
+    /// Runs `script` with bash in `directory`, with a timeout like `run`'s.
+    static func shell(_ script: String, in directory: URL, timeout: Double) throws
+        -> CommandResult
+    {
+        let scratch = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let stdoutURL = scratch.appendingPathComponent("stdout")
+        let stderrURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(-process.processIdentifier, SIGKILL)
+            process.terminate()
+            Issue.record("script still running after \(timeout) s: \(script)")
+        }
         process.waitUntilExit()
         return CommandResult(
             status: process.terminationStatus,

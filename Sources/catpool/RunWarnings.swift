@@ -1,0 +1,78 @@
+import CDRPipeline
+import CDRRecords
+
+/// Warnings about a run that worked but probably not as meant (#16).
+///
+/// It read no records, most records were of types catpool does not know, or the input was
+/// older than the `--state` file's windows. Printed even under `-q`, which hides only the summary and the
+/// per-line reject descriptions: a nightly job run with `-q` must still say that its night
+/// produced nothing usable.
+struct RunWarnings {
+    let statistics: RunStatistics
+    /// The `record_type` of the first line of an unknown type, as written.
+    let firstOtherType: String?
+    /// The watermark restored from `--state`, if a state file was continued.
+    let restoredWatermark: EventTime?
+    let statePath: String?
+
+    /// The warnings, in the order to print them.
+    var messages: [String] {
+        [noRecords, unknownTypes, olderThanState].compactMap { $0 }
+    }
+
+    /// The timestamp warning, given once, as soon as a time without a zone is read and
+    /// `--timezone` was not given.
+    static let naiveTimes =
+        "warning: timestamps carry no zone; read as UTC; pass --timezone +08:00 (the operator's "
+        + "offset) if they are local time, or --timezone Z to say they are UTC"
+
+    private var inputNames: String {
+        statistics.inputs.map { $0.name == "-" ? "stdin" : $0.name }.joined(separator: ", ")
+    }
+
+    private var noRecords: String? {
+        guard statistics.dataLines == 0 else { return nil }
+        if statistics.lines == 0 {
+            let isPlural = statistics.inputs.count > 1
+            return "warning: no records read: \(inputNames) \(isPlural ? "are" : "is") empty"
+        }
+        if statistics.lines == statistics.headers {
+            return "warning: no records read: \(inputNames) held a header and no data line"
+        }
+        return
+            "warning: no records read: \(inputNames) held \(statistics.lines) lines and no data "
+            + "line (\(statistics.headers) headers, \(statistics.comments) comments, "
+            + "\(statistics.blankLines) blank)"
+    }
+
+    private var unknownTypes: String? {
+        let other = statistics.otherTypes
+        guard other > 0, other * 2 > statistics.records + other else { return nil }
+        let known = RecordType.allCases.map(\.description).joined(separator: ", ")
+        let example = firstOtherType.map { "\($0)=MOC" } ?? "VALUE=MOC"
+        return
+            "warning: \(other) of \(statistics.records + other) records have a record_type "
+            + "catpool does not know\(firstOtherType.map { " (the first: \"\($0)\")" } ?? "") "
+            + "and were skipped; the known types are \(known): map others with "
+            + "--map-type VALUE=TYPE, e.g. --map-type \(example)"
+    }
+
+    private var olderThanState: String? {
+        guard let restoredWatermark, let statePath else { return nil }
+        let late = statistics.lateRecords
+        // Only calls enter the windows, so only calls can be late.
+        let calls = [RecordType.moc, .mtc].reduce(0) {
+            $0 + statistics.recordsByType[Int($1.rawValue)]
+        }
+        guard late > 0, late * 2 > calls else { return nil }
+        let range =
+            statistics.firstEventTime.flatMap { first in
+                statistics.lastEventTime.map { " (events \(first) to \($0))" }
+            } ?? ""
+        return
+            "warning: \(late) of \(calls) calls\(range) are older than the "
+            + "--state file's watermark \(restoredWatermark), so they were not detected on: "
+            + "this input looks already processed. To run it again, pass another --state "
+            + "file, or remove \(statePath) to start afresh"
+    }
+}
