@@ -68,7 +68,9 @@ public final class CellInterner {
         while true {
             let entry = packedSlots[slot]
             if entry.high == 0 { break }
-            if entry.low == key.low, UInt32(truncatingIfNeeded: entry.high) == UInt32(truncatingIfNeeded: key.high) {
+            if entry.low == key.low,
+                UInt32(truncatingIfNeeded: entry.high) == UInt32(truncatingIfNeeded: key.high)
+            {
                 return CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1)
             }
             slot = (slot + 1) & mask
@@ -126,7 +128,8 @@ public final class CellInterner {
                 while packedSlots[slot].high != 0 {
                     let entry = packedSlots[slot]
                     if entry.low == key.low,
-                        UInt32(truncatingIfNeeded: entry.high) == UInt32(truncatingIfNeeded: key.high)
+                        UInt32(truncatingIfNeeded: entry.high)
+                            == UInt32(truncatingIfNeeded: key.high)
                     {
                         return CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1)
                     }
