@@ -61,20 +61,28 @@ public final class CellInterner {
         return intern(hashed: token)
     }
 
+    /// The packed table's slot holding `key`, with its cell, or the empty slot ending its
+    /// probe sequence.
     @inline(__always)
-    private func intern(packed key: PackedSlot, _ token: UnsafeRawBufferPointer) -> CellID {
+    private func find(_ key: PackedSlot) -> (slot: Int, cell: CellID?) {
         let mask = packedSlots.count - 1
         var slot = key.slotHash & mask
         while true {
             let entry = packedSlots[slot]
-            if entry.high == 0 { break }
+            if entry.high == 0 { return (slot, nil) }
             if entry.low == key.low,
                 UInt32(truncatingIfNeeded: entry.high) == UInt32(truncatingIfNeeded: key.high)
             {
-                return CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1)
+                return (slot, CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1))
             }
             slot = (slot + 1) & mask
         }
+    }
+
+    @inline(__always)
+    private func intern(packed key: PackedSlot, _ token: UnsafeRawBufferPointer) -> CellID {
+        let (slot, found) = find(key)
+        if let found { return found }
         guard let id = newID(token, hash: 0) else { return .overflow }
         packedSlots[slot] = PackedSlot(low: key.low, high: key.high | (UInt64(id + 1) << 32))
         packedCount += 1
@@ -122,21 +130,7 @@ public final class CellInterner {
         var token = token
         return token.withUTF8 { bytes -> CellID? in
             let raw = UnsafeRawBufferPointer(bytes)
-            if let key = PackedSlot(packing: raw) {
-                let mask = packedSlots.count - 1
-                var slot = key.slotHash & mask
-                while packedSlots[slot].high != 0 {
-                    let entry = packedSlots[slot]
-                    if entry.low == key.low,
-                        UInt32(truncatingIfNeeded: entry.high)
-                            == UInt32(truncatingIfNeeded: key.high)
-                    {
-                        return CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1)
-                    }
-                    slot = (slot + 1) & mask
-                }
-                return nil
-            }
+            if let key = PackedSlot(packing: raw) { return find(key).cell }
             let hash = ByteHash.hash(raw)
             let mask = slots.count - 1
             var slot = Int(truncatingIfNeeded: hash) & mask
