@@ -33,6 +33,7 @@ extension DetectorState {
 
     func observe(_ sims: [Int32], end: Int64) -> Observation {
         var statistics = ClusterDecision.Statistics()
+        var answeredCalls = 0.0
         var answeredSeconds: Int64 = 0
         var busy: Int64 = 0
         var earliest = Int64.max
@@ -47,7 +48,7 @@ extension DetectorState {
             statistics.callsIn += Int(counts.callsInExternal)
             statistics.callsBetweenSIMs += Int(counts.callsInFromBusy)
             statistics.distinctCallees += Int(counts.distinctCallees)
-            statistics.answeredShare += Double(counts.answered)
+            answeredCalls += Double(counts.answered)
             answeredSeconds += Int64(counts.answeredSeconds)
             busy += Int64(counts.busySeconds)
             earliest = min(earliest, history.arrival)
@@ -58,7 +59,6 @@ extension DetectorState {
             rates.append(Double(counts.callsOut) * 3_600_000 / max(here, 600_000))
         }
         let out = Double(max(statistics.callsOut, 1))
-        let answeredCalls = statistics.answeredShare
         statistics.meanDurationSeconds =
             answeredCalls > 0 ? rounded(Double(answeredSeconds) / answeredCalls) : 0
         statistics.answeredShare = rounded(answeredCalls / out)
