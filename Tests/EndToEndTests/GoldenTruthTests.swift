@@ -10,6 +10,8 @@ struct GoldenTruthTests {
 
     @Test func everyDetectionFixtureHasItsTruth() {
         #expect(Self.detectionFixtures.count >= 14, "box-* and lookalike-* scenarios")
+        // A missing or misplaced fixtures folder must fail, not replay nothing.
+        #expect(Fixture.all("replay").count >= 20 && Fixture.all("errors").count >= 20)
     }
 
     /// A box scenario finds its box, and only it; a look-alike scenario flags nothing.
