@@ -222,7 +222,8 @@ public struct CatPoolBox: Sendable {
                 if kind == .humanised {
                     // Past the end of its shift, the channel rests until the next one.
                     let cycle = Self.shiftMilliseconds + Self.restMilliseconds
-                    let into = (nextCall[channel] - startMilliseconds - shiftOffsets[channel]) % cycle
+                    let into =
+                        (nextCall[channel] - startMilliseconds - shiftOffsets[channel]) % cycle
                     if into >= Self.shiftMilliseconds { nextCall[channel] += cycle - into }
                 }
             }

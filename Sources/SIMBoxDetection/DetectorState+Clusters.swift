@@ -145,7 +145,8 @@ extension DetectorState {
             called += 1
             callers.insert(caller)
         }
-        return called + sims.filter { callers.contains(history[$0].imsi) && busyCallers[$0] == nil }.count
+        return called
+            + sims.filter { callers.contains(history[$0].imsi) && busyCallers[$0] == nil }.count
     }
 
     /// How many of `sims` came here within 90 seconds of another of them: a box's channels
