@@ -181,11 +181,17 @@ public struct CatPoolDetector {
     /// A detector continuing the one `save` wrote; its counts of late and shed records and
     /// evicted SIMs start again from zero (they are the new run's).
     ///
+    /// Restoring is total: whatever the bytes, it returns a detector that runs, or throws.
+    /// Every count, SIM number, cell, location and time is checked against what was
+    /// restored before it, the window's position against its calls, and the per-SIM
+    /// window counts against the calls (the callee pairs are counted again from them).
+    ///
+    /// - Parameter references: the cells and locations restored with the detector.
     /// - Throws: `StateError` when the saved windows differ from `profile`'s, the file comes
-    ///   from a build with other record layouts, or it is damaged.
+    ///   from a build with other record layouts, or it is damaged or forged.
     public init(
         profile: DetectionProfile, limits: StateLimits = .standard,
-        restoring reader: inout StateReader
+        references: StateReferences, restoring reader: inout StateReader
     ) throws(StateError) {
         do {
             try self.init(profile: profile, limits: limits)
@@ -213,22 +219,28 @@ public struct CatPoolDetector {
         }
         let maxEventTime: Int64 = try reader.read()
         let nextWindowEnd: Int64 = try reader.read()
+        let live = try Self.liveBuckets(
+            maxEventTime: maxEventTime, nextWindowEnd: nextWindowEnd, windows: windows)
         var buckets: [(number: Int64, events: [WindowEvent])] = []
-        for _ in 0..<(try reader.readCount(elementBytes: 16)) {
+        for _ in 0..<(try reader.readCount(limit: live.count)) {
             let number: Int64 = try reader.read()
-            let raw = try reader.readRawAllocating(of: WindowEvent.self)
-            buckets.append((number, Array(raw)))
-            raw.deallocate()
-        }
-        try state.restore(from: &reader)
-        let simCount = Int32(state.history.count)
-        for (_, events) in buckets {
-            for event in events {
-                guard event.sim >= 0, event.sim < simCount,
-                    event.type == .moc || event.type == .mtc
-                else { throw .malformed("a call in the window") }
+            guard live.contains(number), number > buckets.last?.number ?? .min else {
+                throw .malformed("the window's buckets")
             }
+            let raw = try reader.readRawAllocating(of: WindowEvent.self)
+            defer { raw.deallocate() }
+            if let base = raw.baseAddress {
+                for index in raw.indices where !WindowEvent.isCall(UnsafeRawPointer(base + index)) {
+                    throw .malformed("a call in the window")
+                }
+            }
+            buckets.append((number, Array(raw)))
         }
+        try state.restore(
+            from: &reader, window: buckets,
+            enteredBefore: nextWindowEnd == .min
+                ? .min : nextWindowEnd / windows.hopMilliseconds - 1,
+            references: references)
         do {
             window = try SlidingWindow(
                 configuration: windows,
@@ -239,6 +251,26 @@ public struct CatPoolDetector {
         } catch {
             throw .malformed("the window's buckets")
         }
+    }
+
+    /// The hop buckets a window saved at this position can hold: from the one the next
+    /// evaluation lets leave to the one holding the newest call (none before any call).
+    ///
+    /// The position is checked first: a time the parser accepts, and the next window's end
+    /// a multiple of the hop, past the watermark, and no later than the newest call's
+    /// hop's end (as `SlidingWindow` keeps them).
+    private static func liveBuckets(
+        maxEventTime: Int64, nextWindowEnd: Int64, windows: WindowConfiguration
+    ) throws(StateError) -> Range<Int64> {
+        let hop = windows.hopMilliseconds
+        guard maxEventTime != .min || nextWindowEnd != .min else { return 0..<0 }
+        guard TimeBounds(windows).contains(maxEventTime),
+            TimeBounds(windows).contains(nextWindowEnd), nextWindowEnd % hop == 0,
+            nextWindowEnd > maxEventTime - windows.latenessMilliseconds,
+            nextWindowEnd <= (windows.bucket(of: maxEventTime) + 1) * hop
+        else { throw .malformed("the window's position") }
+        let oldest = (nextWindowEnd - windows.widthMilliseconds) / hop - 1
+        return oldest..<(windows.bucket(of: maxEventTime) + 1)
     }
 
     /// Evaluates the windows still open at the end of the input.

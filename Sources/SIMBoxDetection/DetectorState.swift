@@ -194,6 +194,22 @@ final class DetectorState {
     @inline(__always)
     private func count(_ event: WindowEvent, by delta: Int32) {
         let sim = counts.pointer(to: event.sim)
+        tally(event, by: delta, into: sim)
+        guard event.type == .moc, delta > 0 else { return }
+        if sim.pointee.isInFlaggedCluster {
+            // Rare (a flagged box's calls), so the history's cache miss is paid only here.
+            tracked[Int(history[event.sim].cluster)]?.callsOut += 1
+        }
+        if !sim.pointee.isHot, Double(sim.pointee.callsOut) >= profile.minCallsPerSIM {
+            sim.pointee.isHot = true
+            hot.append(event.sim)
+        }
+    }
+
+    /// Adds a call entering the window (`delta` 1) to its SIM's aggregates and the callee
+    /// pairs, or takes one leaving (-1) away.
+    @inline(__always)
+    func tally(_ event: WindowEvent, by delta: Int32, into sim: UnsafeMutablePointer<SIMCounts>) {
         switch event.type {
         case .moc:
             sim.pointee.callsOut += delta
@@ -213,16 +229,6 @@ final class DetectorState {
                 } else if callees.remove(sim: event.sim, peer: event.peer) {
                     sim.pointee.distinctCallees -= 1
                 }
-            }
-            if delta > 0, sim.pointee.isInFlaggedCluster {
-                // Rare (a flagged box's calls), so the history's cache miss is paid only here.
-                tracked[Int(history[event.sim].cluster)]?.callsOut += 1
-            }
-            if delta > 0, !sim.pointee.isHot,
-                Double(sim.pointee.callsOut) >= profile.minCallsPerSIM
-            {
-                sim.pointee.isHot = true
-                hot.append(event.sim)
             }
         case .mtc:
             if event.isFromBusySIM {
@@ -465,10 +471,20 @@ final class DenseStore<Element> {
     func save(into writer: inout StateWriter) { writer.writeRaw(base, count: count) }
 
     /// Replaces the contents with what `save` wrote (plain structs, copied as bytes).
-    func restore(from reader: inout StateReader) throws(StateError) {
+    ///
+    /// - Parameter isValid: checks one element's bytes before it is read as an `Element`
+    ///   (a `Bool` or an enum takes only some bit patterns).
+    func restore(from reader: inout StateReader, isValid: (UnsafeRawPointer) -> Bool)
+        throws(StateError)
+    {
         base.deinitialize(count: count)
         count = 0
-        count = try reader.readRaw(into: base, capacity: capacity)
+        let restored = try reader.readRaw(into: base, capacity: capacity)
+        for index in 0..<restored
+        where !isValid(UnsafeRawPointer(base + index)) {
+            throw .malformed("a SIM's record")
+        }
+        count = restored
     }
 
     func append(_ element: Element) {
