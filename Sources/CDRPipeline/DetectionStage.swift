@@ -24,6 +24,7 @@ final class DetectionStage: @unchecked Sendable {
     struct Counts: Equatable {
         var lateRecords = 0
         var shedRecords = 0
+        var shedCalls = 0
         var evictedSIMs = 0
         var simCount = 0
         var stateBytes = 0
@@ -165,7 +166,8 @@ final class DetectionStage: @unchecked Sendable {
     private func currentCounts() -> Counts {
         Counts(
             lateRecords: detector.lateRecords, shedRecords: detector.shedRecords,
-            evictedSIMs: detector.evictedSIMs, simCount: detector.simCount,
+            shedCalls: detector.shedCalls, evictedSIMs: detector.evictedSIMs,
+            simCount: detector.simCount,
             stateBytes: detector.stateBytes)
     }
 

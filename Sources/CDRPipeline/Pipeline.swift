@@ -38,6 +38,7 @@ public struct Pipeline {
     /// Records not detected on because their cell was new when the cell table was full.
     private var shedForCells = 0
     private var hasWarnedOfShedding = false
+    private var hasWarnedOfSheddingCalls = false
     private var limitMB: Int { (configuration.detection?.limits.maxBytes ?? 0) >> 20 }
     private var locations: LocationIndex
     private var decisions: [ClusterDecision] = []
@@ -181,13 +182,20 @@ public struct Pipeline {
         _ counts: DetectionStage.Counts, into output: inout PipelineOutput
     ) {
         statistics.lateRecords = counts.lateRecords
-        statistics.shedRecords = counts.shedRecords + shedForCells
+        statistics.shedRecords = counts.shedRecords + counts.shedCalls + shedForCells
         if counts.evictedSIMs > 0, statistics.evictedSIMs == 0 {
             output.diagnostics.append(
                 "warning: detector state reached its cap (--max-state-mb \(limitMB)): "
                     + "evicting the least recently active SIMs")
         }
-        if statistics.shedRecords > 0, !hasWarnedOfShedding {
+        if counts.shedCalls > 0, !hasWarnedOfSheddingCalls {
+            hasWarnedOfSheddingCalls = true
+            output.diagnostics.append(
+                "warning: detector state is full (--max-state-mb \(limitMB)) of calls in the "
+                    + "window: calls of the busiest SIMs are dropped (counted as shed_records "
+                    + "in --stats)")
+        }
+        if counts.shedRecords + shedForCells > 0, !hasWarnedOfShedding {
             hasWarnedOfShedding = true
             output.diagnostics.append(
                 "warning: detector state is full (--max-state-mb \(limitMB)) of SIMs or cells "

@@ -37,7 +37,9 @@ import SlidingWindows
 /// State: per SIM its history and window counts (about 190 bytes with its table slots), the
 /// window's calls, and the callee pairs of the window. Nothing grows with the input's
 /// length; the number of SIMs held is capped by `StateLimits`, beyond which the least
-/// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`).
+/// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`), and so is the
+/// number of calls in the window, beyond which the busiest SIMs' calls are dropped first
+/// (`shedCalls`). Dropped records still move event time on.
 public struct CatPoolDetector {
     public let profile: DetectionProfile
     public let windows: WindowConfiguration
@@ -66,6 +68,9 @@ public struct CatPoolDetector {
     public var evictedSIMs: Int { state.evictedSIMs }
     /// Records dropped because the cap was reached by SIMs all still live in the window.
     public var shedRecords: Int { state.shedRecords }
+    /// Calls kept out of the window by the cap: the busiest SIMs' once the window holds half
+    /// its share of the cap, any once it holds all of it (see `StateLimits.maxWindowCalls`).
+    public var shedCalls: Int { state.shedCalls }
     /// Bytes of state held now: per-SIM tables, callee pairs and the window's calls.
     public var stateBytes: Int {
         state.bytes + window.liveCount * MemoryLayout<WindowEvent>.stride
@@ -96,12 +101,27 @@ public struct CatPoolDetector {
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) -> Bool {
         guard Self.uses(record.type) else { return true }
-        guard let event = state.admit(record, location: location) else { return false }
-        guard record.type == .moc || record.type == .mtc else { return true }
+        let time = record.eventTime.millisecondsSinceEpoch
         let state = self.state
-        return window.insert(event, at: record.eventTime.millisecondsSinceEpoch) { step in
+        guard let event = state.admit(record, location: location) else {
+            // A shed record still moves event time on, so windows keep closing and evicted
+            // SIMs' numbers come free for new ones: a flood of new SIMs cannot blind the
+            // detector for good (#13 row 7).
+            window.advance(toEventTime: time) { step in state.apply(step, into: &decisions) }
+            return false
+        }
+        guard record.type == .moc || record.type == .mtc else { return true }
+        guard state.hasRoomInWindow(for: event.sim, liveCalls: window.liveCount) else {
+            state.shedCalls += 1
+            window.advance(toEventTime: time) { step in state.apply(step, into: &decisions) }
+            return false
+        }
+        let placement = window.insert(event, at: time) { step in
             state.apply(step, into: &decisions)
-        } != .late
+        }
+        guard placement != .late else { return false }
+        state.counts.pointer(to: event.sim).pointee.heldCalls += 1
+        return true
     }
 
     /// Whether records of `type` matter to the detector: calls and data sessions do; SMS
@@ -222,12 +242,15 @@ public struct CatPoolDetector {
         let live = try Self.liveBuckets(
             maxEventTime: maxEventTime, nextWindowEnd: nextWindowEnd, windows: windows)
         var buckets: [(number: Int64, events: [WindowEvent])] = []
+        // The window held at most its share of the cap (this run's: a smaller one refuses).
+        var room = limits.maxWindowCalls
         for _ in 0..<(try reader.readCount(limit: live.count)) {
             let number: Int64 = try reader.read()
             guard live.contains(number), number > buckets.last?.number ?? .min else {
                 throw .malformed("the window's buckets")
             }
-            let raw = try reader.readRawAllocating(of: WindowEvent.self)
+            let raw = try reader.readRawAllocating(of: WindowEvent.self, limit: room)
+            room -= raw.count
             defer { raw.deallocate() }
             if let base = raw.baseAddress {
                 for index in raw.indices where !WindowEvent.isCall(UnsafeRawPointer(base + index)) {

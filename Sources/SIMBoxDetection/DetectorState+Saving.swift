@@ -178,6 +178,11 @@ extension DetectorState {
                 if number < enteredBefore {
                     tally(event, by: 1, into: counts.pointer(to: event.sim))
                 }
+                let entry = counts.pointer(to: event.sim)
+                guard entry.pointee.heldCalls < .max else {
+                    throw .malformed("a SIM's calls in the window")
+                }
+                entry.pointee.heldCalls += 1
             }
         }
         for index in saved.indices where !counts[Int32(index)].hasSameCounts(as: saved[index]) {
@@ -260,7 +265,7 @@ extension SIMCounts {
         callsOut == other.callsOut && callsInExternal == other.callsInExternal
             && callsInFromBusy == other.callsInFromBusy && answered == other.answered
             && distinctCallees == other.distinctCallees && answeredSeconds == other.answeredSeconds
-            && busySeconds == other.busySeconds
+            && busySeconds == other.busySeconds && heldCalls == other.heldCalls
     }
 }
 

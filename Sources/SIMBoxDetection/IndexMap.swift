@@ -147,11 +147,16 @@ final class IndexMap {
         keyOf: (Int32) -> UInt64
     ) throws(StateError) {
         let count = try reader.readCount(limit: simCount)
-        let restored = try reader.readRawAllocating(of: UInt64.self)
-        let capacity = restored.count
         // It doubles at 70 % load from 4096 slots and never shrinks, and holds live SIMs only.
-        guard capacity >= 16, capacity.nonzeroBitCount == 1, capacity <= max(4096, 4 * simCount),
-            count * 10 <= capacity * 7, count == expectedCount, let base = restored.baseAddress
+        let restored: UnsafeMutableBufferPointer<UInt64>
+        do {
+            restored = try reader.readRawAllocating(of: UInt64.self, limit: max(4096, 4 * simCount))
+        } catch .tooLarge {
+            throw .malformed("a lookup table's size")
+        }
+        let capacity = restored.count
+        guard capacity >= 16, capacity.nonzeroBitCount == 1, count * 10 <= capacity * 7,
+            count == expectedCount, let base = restored.baseAddress
         else {
             restored.deallocate()
             throw .malformed("a lookup table's size")

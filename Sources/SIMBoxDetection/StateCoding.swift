@@ -358,11 +358,16 @@ public struct StateReader {
         try readCount(limit: (1 << 34) / max(1, elementBytes))
     }
 
-    /// Reads values of a plain type written by `writeRaw` into fresh memory the caller owns.
-    public mutating func readRawAllocating<T>(of type: T.Type = T.self) throws(StateError)
-        -> UnsafeMutableBufferPointer<T>
+    /// Reads at most `limit` values of a plain type written by `writeRaw` into fresh memory
+    /// the caller owns.
+    ///
+    /// - Throws: `StateError.tooLarge` when the file holds more than `limit`, before any
+    ///   memory is taken for them (a forged count cannot make the reader allocate more).
+    public mutating func readRawAllocating<T>(of type: T.Type = T.self, limit: Int)
+        throws(StateError) -> UnsafeMutableBufferPointer<T>
     {
         let count = try readCount(elementBytes: MemoryLayout<T>.stride)
+        guard count <= limit else { throw .tooLarge(count: count, capacity: limit) }
         let base = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
         do {
             try take(count * MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))
