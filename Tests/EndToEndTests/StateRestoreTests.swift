@@ -157,6 +157,10 @@ struct StateRestoreTests {
         Forgery(name: "a window bucket at Int64.min + 1") { file in
             file.set(.min + 1, at: try #require(file.firstBucketNumber))
         },
+        Forgery(name: "a window bucket of 2^30 calls") { file in
+            // Found by the state fuzzer: the reader allocated 16 GB for it before reading.
+            file.set(1 << 30, at: try #require(file.firstBucketNumber) + 8)
+        },
         Forgery(name: "a site at latitude 1e19") { file in
             file.set(1e19.bitPattern, at: try #require(file.locationLatitude), width: 8)
         },
