@@ -60,7 +60,9 @@ let package = Package(
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput", "SIMBoxDetection"]),
     ],
     swiftLanguageModes: [.v6]
 )
