@@ -228,12 +228,14 @@ public struct Pipeline {
     /// - Parameters:
     ///   - bytesIn: the compressed bytes this input had.
     ///   - format: its detected format.
+    ///   - sha256: the digest of its bytes as read, when it was read to its end.
     ///   - isCutShort: `true` when decoding stopped at a fault: an unfinished last line is
     ///     then rejected as `truncated_input` rather than read.
     public mutating func finishInput(
-        bytesIn: Int, format: CompressionFormat?, isCutShort: Bool,
+        bytesIn: Int, format: CompressionFormat?, sha256: String? = nil, isCutShort: Bool,
         into output: inout PipelineOutput
     ) throws(PipelineError) {
+        statistics.inputs[statistics.inputs.count - 1].sha256 = sha256
         statistics.bytesIn += bytesIn
         statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
         statistics.inputs[statistics.inputs.count - 1].format = format

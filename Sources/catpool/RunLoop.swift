@@ -111,9 +111,10 @@ struct RunLoop {
                         UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
                     reader.recycle(buffer)
                     progress.update(pipeline.statistics)
-                case .end(let bytesIn, let format):
+                case .end(let bytesIn, let format, let sha256):
                     try pipeline.finishInput(
-                        bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
+                        bytesIn: bytesIn, format: format, sha256: sha256, isCutShort: false,
+                        into: &output)
                 case .corrupt(let error, let bytesIn, let format):
                     try pipeline.finishInput(
                         bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
