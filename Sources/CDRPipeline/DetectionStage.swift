@@ -27,6 +27,8 @@ final class DetectionStage: @unchecked Sendable {
         var evictedSIMs = 0
         var simCount = 0
         var stateBytes = 0
+        /// The detector's watermark: the evidence stage releases records well behind it.
+        var watermark: EventTime?
     }
 
     @exclusivity(unchecked) private var detector: CatPoolDetector
@@ -163,7 +165,7 @@ final class DetectionStage: @unchecked Sendable {
         Counts(
             lateRecords: detector.lateRecords, shedRecords: detector.shedRecords,
             evictedSIMs: detector.evictedSIMs, simCount: detector.simCount,
-            stateBytes: detector.stateBytes)
+            stateBytes: detector.stateBytes, watermark: detector.watermark)
     }
 
     private func submitBatch() {

@@ -16,7 +16,7 @@ struct BrowserReportTests {
     static let folder = TestPaths.repositoryRoot.appendingPathComponent(".build/report-test")
 
     /// A simulated town of four boxes (one mobile) detected with its cell table, the report
-    /// made with the run's statistics and evidence lines worked out from the input.
+    /// made with the run's statistics and evidence lines.
     static func makeReport() throws -> (decisions: [[String: Any]], html: String) {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -28,24 +28,15 @@ struct BrowserReportTests {
             ], in: folder, timeout: 120)
         #expect(simulate.status == 0, "\(simulate.stderr)")
         let detect = try CatPoolBinary.run(
-            ["detect", "-q", "--cells", "cells.csv", "--stats", "stats.json", "day.csv"],
-            in: folder, timeout: 120)
+            [
+                "detect", "-q", "--cells", "cells.csv", "--stats", "stats.json", "--evidence",
+                "evidence.jsonl", "day.csv",
+            ], in: folder, timeout: 120)
         #expect(detect.status == 0, "\(detect.stderr)")
         try Data(detect.stdout.utf8).write(to: folder.appendingPathComponent("decisions.jsonl"))
         let decisions = try detect.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        let csv = try String(contentsOf: folder.appendingPathComponent("day.csv"), encoding: .utf8)
-        let evidence = try EvidenceOracle.lines(csv: csv, decisions: decisions).map {
-            let object: [String: Any] = [
-                "cluster_id": $0.clusterID, "input": "day.csv", "line": $0.line, "text": $0.text,
-            ]
-            return String(
-                decoding: try JSONSerialization.data(withJSONObject: object, options: .sortedKeys),
-                as: UTF8.self)
-        }
-        try Data((evidence.joined(separator: "\n") + "\n").utf8).write(
-            to: folder.appendingPathComponent("evidence.jsonl"))
         let report = try CatPoolBinary.run(
             [
                 "report", "--cells", "cells.csv", "--stats", "stats.json", "--evidence",

@@ -9,12 +9,28 @@ import Testing
 struct EvidenceOracle {
     struct Line: Hashable, Comparable {
         var clusterID: String
+        var input = "day.csv"
         var line: Int
         var text: String
+        /// The IMSI of the record (not part of the evidence line; for coverage per SIM).
+        var imsi = ""
 
         static func < (a: Line, b: Line) -> Bool {
-            (a.clusterID, a.line) < (b.clusterID, b.line)
+            (a.clusterID, a.input, a.line) < (b.clusterID, b.input, b.line)
         }
+    }
+
+    /// The expected lines of several inputs (name, contents), read as one stream.
+    static func lines(inputs: [(name: String, csv: String)], decisions: [[String: Any]]) throws
+        -> [Line]
+    {
+        try inputs.flatMap { input in
+            try lines(csv: input.csv, decisions: decisions).map {
+                var line = $0
+                line.input = input.name
+                return line
+            }
+        }.sorted()
     }
 
     /// The expected lines, sorted by cluster and line number.
@@ -58,7 +74,10 @@ struct EvidenceOracle {
                 let time = seconds(String(fields[timeColumn]))
             else { continue }
             for cluster in clusters where time >= cluster.start && time <= cluster.end {
-                expected.append(Line(clusterID: cluster.id, line: index + 1, text: String(row)))
+                expected.append(
+                    Line(
+                        clusterID: cluster.id, line: index + 1, text: String(row),
+                        imsi: String(fields[imsiColumn])))
             }
         }
         return expected.sorted()
