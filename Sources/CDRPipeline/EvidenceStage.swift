@@ -51,12 +51,14 @@ struct EvidenceStage {
     /// How far behind the detector's watermark a record may still be named by a decision.
     private let reach: Int64
 
-    private var entries: [Entry] = []
+    /// Retained records, oldest first: a ring of `entries.count` (a power of two) slots, the
+    /// oldest at `head`, `held` of them in use.
+    private var entries = [Entry](
+        repeating: Entry(imsi: 0, time: 0, line: 0, input: 0, offset: 0, length: 0),
+        count: 1 << 16)
     private var head = 0
-    private var arena: [UInt8] = []
-    /// The absolute offset of `arena[0]`.
-    private var arenaBase = 0
-    private var arenaHead = 0
+    private var held = 0
+    private let arena: TextArena
 
     private var clusters: [Int: Cluster] = [:]
     private var memberships: [UInt64: [Membership]] = [:]
@@ -75,17 +77,14 @@ struct EvidenceStage {
     /// - Parameters:
     ///   - profile: the detection profile: its window, hop and lateness bound how long a
     ///     record may wait for the decision that names its SIM.
+    ///   - longestLine: the longest line a record can have (`--max-line-bytes`).
     ///   - maxArenaBytes: the text arena's bound.
-    init(profile: DetectionProfile, maxArenaBytes: Int = 512 << 20) {
+    init(profile: DetectionProfile, longestLine: Int, maxArenaBytes: Int = 512 << 20) {
         self.maxArenaBytes = maxArenaBytes
         let minutes = profile.windowMinutes + 2 * profile.hopMinutes
         reach = Int64(minutes * 60_000)
-        entries.reserveCapacity(1 << 16)
-        arena.reserveCapacity(1 << 22)
+        arena = TextArena(capacity: maxArenaBytes, longestLine: longestLine)
     }
-
-    /// Bytes held now: text and entries.
-    var bytesHeld: Int { arena.count - (arenaHead - arenaBase) + (entries.count - head) * 40 }
 
     /// Starts an input: its lines are numbered from 1 and carry its name.
     mutating func beginInput(named name: String) {
@@ -101,22 +100,24 @@ struct EvidenceStage {
         imsi: IMSI, time: EventTime, line: Int, text: UnsafeRawBufferPointer,
         into output: inout [UInt8]
     ) {
-        let offset = arenaBase + arena.count
-        arena.append(contentsOf: text)
-        entries.append(
-            Entry(
-                imsi: imsi.rawValue, time: time.millisecondsSinceEpoch,
-                line: Int32(truncatingIfNeeded: line),
-                input: Int32(inputNames.count - 1), offset: offset, length: text.count))
-        let held = arena.count - (arenaHead - arenaBase)
-        if held > peakArenaBytes { peakArenaBytes = held }
-        if held > maxArenaBytes {
-            while arena.count - (arenaHead - arenaBase) > maxArenaBytes / 2, head < entries.count {
+        var offset = arena.append(text)
+        while offset == nil, held > 0 {
+            // Full: release the oldest half early, against the decisions known so far.
+            let target = arena.bytesHeld / 2
+            while arena.bytesHeld > target, held > 0 {
                 forcedReleases += 1
                 releaseHead(into: &output)
             }
-            compact()
+            offset = arena.append(text)
         }
+        guard let offset else { return }  // a line longer than the whole arena
+        if held == entries.count { grow() }
+        entries[(head + held) & (entries.count - 1)] = Entry(
+            imsi: imsi.rawValue, time: time.millisecondsSinceEpoch,
+            line: Int32(truncatingIfNeeded: line),
+            input: Int32(inputNames.count - 1), offset: offset, length: text.count)
+        held += 1
+        if arena.bytesHeld > peakArenaBytes { peakArenaBytes = arena.bytesHeld }
     }
 
     /// Takes note of a decision that is written: its new SIMs join the cluster from its
@@ -142,16 +143,14 @@ struct EvidenceStage {
     mutating func release(before watermark: EventTime?, into output: inout [UInt8]) {
         guard let watermark else { return }
         let horizon = watermark.millisecondsSinceEpoch - reach
-        while head < entries.count, entries[head].time < horizon {
+        while held > 0, entries[head].time < horizon {
             releaseHead(into: &output)
         }
-        compact()
     }
 
     /// Releases every record still held (the end of input: every decision is known).
     mutating func releaseAll(into output: inout [UInt8]) {
-        while head < entries.count { releaseHead(into: &output) }
-        compact()
+        while held > 0 { releaseHead(into: &output) }
     }
 
     // MARK: - Private
@@ -163,8 +162,9 @@ struct EvidenceStage {
     @inline(__always)
     private mutating func releaseHead(into output: inout [UInt8]) {
         let entry = entries[head]
-        head += 1
-        arenaHead = entry.offset + entry.length
+        head = (head + 1) & (entries.count - 1)
+        held -= 1
+        arena.release(through: entry.offset + entry.length)
         let bit = Self.bit(of: entry.imsi)
         guard flaggedBits[bit >> 6] & (1 << UInt64(bit & 63)) != 0,
             let joined = memberships[entry.imsi]
@@ -185,27 +185,101 @@ struct EvidenceStage {
         json.key("input"); json.string(inputNames[Int(entry.input)])
         json.key("line"); json.int(Int(entry.line))
         json.key("text")
-        let start = entry.offset - arenaBase
-        arena.withUnsafeBytes { bytes in
-            json.string(
-                bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + entry.length)]))
-        }
+        json.string(bytes: arena.bytes(at: entry.offset, count: entry.length))
         json.endObject()
         json.newline()
         output.append(contentsOf: json.bytes)
     }
 
-    /// Drops released entries and text once they are at least half of what is stored, so
-    /// the memmove is paid for by as many appends.
-    private mutating func compact() {
-        if head > 4096, head * 2 >= entries.count {
-            entries.removeFirst(head)
-            head = 0
+    /// Doubles the ring, the oldest entry first (a city's peak hour: a few hundred thousand
+    /// entries, so this happens a handful of times in a run).
+    private mutating func grow() {
+        var larger = entries
+        larger.append(contentsOf: entries)
+        for index in 0..<held {
+            larger[index] = entries[(head + index) & (entries.count - 1)]
         }
-        let dead = arenaHead - arenaBase
-        if dead > 1 << 20, dead * 2 >= arena.count {
-            arena.removeFirst(dead)
-            arenaBase = arenaHead
+        entries = larger
+        head = 0
+    }
+}
+
+/// The evidence stage's line text, in chunks handed back to a pool once released.
+///
+/// Chunks of `chunkSize` bytes (1 MiB, or the longest line allowed) are filled in order and
+/// pooled when every line in them is released. Nothing is moved, memory follows the live
+/// text to within a chunk, and in a steady state no chunk is allocated or page first touched.
+///
+/// Offsets are absolute: chunk number × `chunkSize` + position; a line never spans chunks.
+final class TextArena {
+    let chunkSize: Int
+    private let maxChunks: Int
+    /// Live chunks, oldest first: `chunks[i]` is chunk number `firstChunk + i`.
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var firstChunk = 0
+    private var spare: [UnsafeMutableRawPointer] = []
+    /// The absolute offset where the next line goes.
+    private var end = 0
+    /// Everything before this absolute offset is released.
+    private var start = 0
+
+    /// - Parameters:
+    ///   - capacity: bytes of text held at most (rounded down to whole chunks, at least 2).
+    ///   - longestLine: the longest line that can be appended.
+    init(capacity: Int, longestLine: Int) {
+        chunkSize = max(1 << 20, longestLine)
+        maxChunks = max(2, capacity / chunkSize)
+        chunks.reserveCapacity(maxChunks + 1)
+        spare.reserveCapacity(maxChunks + 1)
+    }
+
+    deinit {
+        for chunk in chunks + spare { chunk.deallocate() }
+    }
+
+    /// Text bytes held, counted in whole chunks (what the arena keeps from the allocator).
+    var bytesHeld: Int { chunks.count * chunkSize }
+
+    /// Copies `bytes` in; their absolute offset, or `nil` when the arena is full.
+    @inline(__always)
+    func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var position = end % chunkSize
+        if chunks.isEmpty || end >= (firstChunk + chunks.count) * chunkSize
+            || position + bytes.count > chunkSize
+        {
+            // The next chunk: the current one is full, or there is none yet.
+            guard chunks.count < maxChunks else { return nil }
+            let serial = (end + chunkSize - 1) / chunkSize
+            if chunks.isEmpty { firstChunk = serial }
+            chunks.append(spare.popLast() ?? .allocate(byteCount: chunkSize, alignment: 64))
+            end = serial * chunkSize
+            position = 0
         }
+        let offset = end
+        if let source = bytes.baseAddress {
+            (chunks[chunks.count - 1] + position).copyMemory(from: source, byteCount: bytes.count)
+        }
+        end += bytes.count
+        return offset
+    }
+
+    /// Marks everything before `offset` released, and pools the chunks it empties.
+    @inline(__always)
+    func release(through offset: Int) {
+        start = max(start, offset)
+        // A chunk is empty once the release passes its end, or reaches the end of the text.
+        while let first = chunks.first,
+            (firstChunk + 1) * chunkSize <= start || (start == end && chunks.count == 1)
+        {
+            spare.append(first)
+            chunks.removeFirst()
+            firstChunk += 1
+            if chunks.isEmpty { break }
+        }
+    }
+
+    func bytes(at offset: Int, count: Int) -> UnsafeRawBufferPointer {
+        let chunk = chunks[offset / chunkSize - firstChunk]
+        return UnsafeRawBufferPointer(start: chunk + offset % chunkSize, count: count)
     }
 }

@@ -90,7 +90,8 @@ public struct Pipeline {
         }
         if var saved { try saved.verifyChecksum() }
         if let settings = configuration.detection, settings.collectsEvidence {
-            evidence = EvidenceStage(profile: settings.profile)
+            evidence = EvidenceStage(
+                profile: settings.profile, longestLine: configuration.maxLineBytes)
         }
     }
 
