@@ -78,6 +78,7 @@ extension ReportPage {
         .key.sims::before { background: #ef6c00; }
         .evidence-block { background: #fff; border: 1px solid var(--line); border-radius: 8px;
           padding: 10px 14px; margin-top: 12px; }
+        table.evidence td { font-size: 12px; padding: 1px 10px 1px 0; }
         table.evidence code { font: 11px/1.35 ui-monospace, monospace; white-space: pre-wrap;
           word-break: break-all; }
         footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
