@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of each input as read, for `--stats` (issue #12: chain of custody).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The HTML of `catpool report`, built as a tree rather than by concatenation.
+        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libzstd-dev, zlib1g-dev)
@@ -37,6 +41,7 @@ let package = Package(
         .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
         .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "CDRPipeline"]),
+        .target(name: "CDRReport", dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
 
         // MARK: - Executable
         .executableTarget(
@@ -45,8 +50,10 @@ let package = Package(
                 "CDRPipeline",
                 "CDRInput",
                 "CDRSimulation",
+                "CDRReport",
                 "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
@@ -60,6 +67,7 @@ let package = Package(
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
+        .testTarget(name: "CDRReportTests", dependencies: ["CDRReport", "CDRPipeline"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput", "SIMBoxDetection"]),

@@ -28,6 +28,8 @@ final class DetectionStage: @unchecked Sendable {
         var evictedSIMs = 0
         var simCount = 0
         var stateBytes = 0
+        /// The detector's watermark: the evidence stage releases records well behind it.
+        var watermark: EventTime?
     }
 
     @exclusivity(unchecked) private var detector: CatPoolDetector
@@ -167,8 +169,8 @@ final class DetectionStage: @unchecked Sendable {
         Counts(
             lateRecords: detector.lateRecords, shedRecords: detector.shedRecords,
             shedCalls: detector.shedCalls, evictedSIMs: detector.evictedSIMs,
-            simCount: detector.simCount,
-            stateBytes: detector.stateBytes)
+            simCount: detector.simCount, stateBytes: detector.stateBytes,
+            watermark: detector.watermark)
     }
 
     private func submitBatch() {

@@ -47,12 +47,19 @@ public struct Pipeline {
     /// The allow list, or `nil` when it is empty (checked once, not per record).
     private let allowList: AllowList?
     private var hasRetiredNaiveTime = false
+    /// `--evidence`: the recent lines, kept until no decision can name them (issue #12).
+    private var evidence: EvidenceStage?
 
     /// The `record_type` of the first line of a type catpool does not know, as written.
     public private(set) var firstOtherType: String?
     /// Whether a record's time carried no zone (and was read in the configured one).
     public var hasReadNaiveTime: Bool {
         hasRetiredNaiveTime || parser?.timestamps.hasReadNaiveTime == true
+    }
+    /// `--evidence`: lines written, the most text held at once, and records released before
+    /// every decision that could name them was known (the arena's bound); `nil` without it.
+    public var evidenceCounts: (lines: Int, peakBytes: Int, forcedReleases: Int)? {
+        evidence.map { ($0.linesWritten, $0.peakArenaBytes, $0.forcedReleases) }
     }
     /// The watermark restored from `--state`: calls before it are too late to count.
     public var restoredWatermark: EventTime? { detection?.restoredWatermark }
@@ -87,6 +94,10 @@ public struct Pipeline {
             detection = nil
         }
         if var saved { try saved.verifyChecksum() }
+        if let settings = configuration.detection, settings.collectsEvidence {
+            evidence = EvidenceStage(
+                profile: settings.profile, longestLine: configuration.maxLineBytes)
+        }
     }
 
     // MARK: - State across runs
@@ -166,6 +177,7 @@ public struct Pipeline {
         guard let detection else { return }
         record(detection.finish(into: &decisions), into: &output)
         writeDecisions(into: &output)
+        evidence?.releaseAll(into: &output.evidence)
     }
 
     /// Waits until every record fed so far has been through the detector and adds their
@@ -174,8 +186,10 @@ public struct Pipeline {
     public mutating func flushDetection(into output: inout PipelineOutput) {
         guard let detection else { return }
         detection.handOver()
-        record(detection.collect(into: &decisions, waiting: true), into: &output)
+        let counts = detection.collect(into: &decisions, waiting: true)
+        record(counts, into: &output)
         if !decisions.isEmpty { writeDecisions(into: &output) }
+        evidence?.release(before: counts.watermark, into: &output.evidence)
     }
 
     private mutating func record(
@@ -215,6 +229,7 @@ public struct Pipeline {
         header = []
         replaceParser(with: configuration.columnLayout)
         statistics.inputs.append(RunStatistics.InputSummary(name: name))
+        evidence?.beginInput(named: name)
     }
 
     /// Handles every complete line in `chunk`.
@@ -245,12 +260,14 @@ public struct Pipeline {
     /// - Parameters:
     ///   - bytesIn: the compressed bytes this input had.
     ///   - format: its detected format.
+    ///   - sha256: the digest of its bytes as read, when it was read to its end.
     ///   - isCutShort: `true` when decoding stopped at a fault: an unfinished last line is
     ///     then rejected as `truncated_input` rather than read.
     public mutating func finishInput(
-        bytesIn: Int, format: CompressionFormat?, isCutShort: Bool,
+        bytesIn: Int, format: CompressionFormat?, sha256: String? = nil, isCutShort: Bool,
         into output: inout PipelineOutput
     ) throws(PipelineError) {
+        statistics.inputs[statistics.inputs.count - 1].sha256 = sha256
         statistics.bytesIn += bytesIn
         statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
         statistics.inputs[statistics.inputs.count - 1].format = format
@@ -325,6 +342,11 @@ public struct Pipeline {
             if statistics.lastEventTime.map({ time > $0 }) ?? true {
                 statistics.lastEventTime = time
             }
+            if evidence != nil {
+                evidence?.retain(
+                    imsi: record.imsi, time: time, line: line.number, text: bytes,
+                    into: &output.evidence)
+            }
             if detection != nil, CatPoolDetector.uses(record.type) { detect(into: &output) }
         case .otherType:
             if !adoptIfHeader(bytes) {
@@ -377,8 +399,10 @@ public struct Pipeline {
     private mutating func drainDetector(into output: inout PipelineOutput) {
         guard let detection else { return }
         detection.handOver()
-        record(detection.collect(into: &decisions, waiting: false), into: &output)
+        let counts = detection.collect(into: &decisions, waiting: false)
+        record(counts, into: &output)
         if !decisions.isEmpty { writeDecisions(into: &output) }
+        evidence?.release(before: counts.watermark, into: &output.evidence)
     }
 
     private mutating func writeDecisions(into output: inout PipelineOutput) {
@@ -387,6 +411,7 @@ public struct Pipeline {
             statistics.decisions[decision.kind.rawValue, default: 0] += 1
             // Severity only rises, so a cluster's lines pass from its first at the level on.
             guard decision.severity >= minSeverity else { continue }
+            evidence?.note(decision)
             OutputEvent.encode(
                 decision, location: locations.locations[Int(decision.location)], cells: cells,
                 into: &output.events)
@@ -497,6 +522,8 @@ public struct PipelineOutput {
     public var events: [UInt8] = []
     /// JSON lines for `--rejects`.
     public var rejects: [UInt8] = []
+    /// JSON lines for `--evidence` (`EvidenceStage`).
+    public var evidence: [UInt8] = []
     /// Messages for stderr, without the program name or line end.
     public var diagnostics: [String] = []
 
@@ -505,6 +532,7 @@ public struct PipelineOutput {
     public mutating func removeAll() {
         events.removeAll(keepingCapacity: true)
         rejects.removeAll(keepingCapacity: true)
+        evidence.removeAll(keepingCapacity: true)
         diagnostics.removeAll(keepingCapacity: true)
     }
 }

@@ -39,6 +39,8 @@ public struct PipelineConfiguration: Sendable {
         /// Whether the detector runs on a thread of its own, overlapping the parser (the
         /// executable's choice; the output is the same bytes either way).
         public var runsOnOwnThread: Bool
+        /// Whether evidence lines are made (`--evidence`): `PipelineOutput.evidence`.
+        public var collectsEvidence = false
 
         public init(
             profile: DetectionProfile = .standard, cellTable: CellTable = CellTable(),

@@ -50,6 +50,9 @@ public struct RunStatistics: Sendable {
         public var rejected = 0
         public var bytesIn = 0
         public var bytesDecoded = 0
+        /// SHA-256 of the input's bytes as read (before decoding), 64 lower-case hex
+        /// digits; `nil` when the input did not end cleanly (corrupt, truncated, unreadable).
+        public var sha256: String?
     }
 
     public init() {}
@@ -123,6 +126,7 @@ public struct RunStatistics: Sendable {
             json.key("rejected"); json.int(input.rejected)
             json.key("bytes_in"); json.int(input.bytesIn)
             json.key("bytes_decoded"); json.int(input.bytesDecoded)
+            json.key("sha256"); input.sha256.map { json.string($0) } ?? json.null()
             json.endObject()
         }
         json.endArray()

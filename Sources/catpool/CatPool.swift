@@ -29,7 +29,7 @@ struct CatPool: ParsableCommand {
         version: CatPoolVersion.current,
         subcommands: [
             DetectCommand.self, CheckCommand.self, SimulateCommand.self, ScoreCommand.self,
-            ProfileCommand.self,
+            ProfileCommand.self, ReportCommand.self,
         ],
         defaultSubcommand: DetectCommand.self
     )

@@ -1,5 +1,6 @@
 import CDRInput
 import CSupport
+import Crypto
 import Foundation
 
 /// Reads the inputs in order on its own thread, decodes them, and hands decoded chunks to
@@ -16,8 +17,8 @@ final class DecodingReader: @unchecked Sendable {
         case begin(name: String)
         /// Decoded bytes: the first `count` bytes of `buffer`; give it back with `recycle`.
         case data(buffer: UnsafeMutableRawBufferPointer, count: Int)
-        /// An input ended cleanly.
-        case end(bytesIn: Int, format: CompressionFormat?)
+        /// An input ended cleanly; `sha256` is the digest of its bytes as read (lower-case hex).
+        case end(bytesIn: Int, format: CompressionFormat?, sha256: String)
         /// An input could not be decoded further; everything before was handed over.
         case corrupt(InputError, bytesIn: Int, format: CompressionFormat?)
         /// An input could not be opened or read.
@@ -122,6 +123,9 @@ final class DecodingReader: @unchecked Sendable {
         defer { if descriptor != 0 { close(descriptor) } }
         post(.begin(name: name))
         let decoder = StreamDecoder()
+        // Hashed as read, before decoding, on this thread (issue #12: the digest ties an
+        // evidence file to the exact dump; measured cost in docs/operations.md).
+        var digest = SHA256()
         var chunk = Chunk(buffer: takeBuffer())
         do {
             while true {
@@ -135,6 +139,7 @@ final class DecodingReader: @unchecked Sendable {
                 }
                 if count == 0 { break }
                 var input = UnsafeRawBufferPointer(rebasing: readBuffer[..<count])
+                digest.update(bufferPointer: input)
                 while true {
                     chunk.count += try decoder.decode(&input, into: chunk.free)
                     let isFull = chunk.free.isEmpty
@@ -151,7 +156,8 @@ final class DecodingReader: @unchecked Sendable {
                 if chunk.free.isEmpty { hand(&chunk) }
             }
             release(chunk)
-            post(.end(bytesIn: decoder.bytesIn, format: decoder.format))
+            let hex = digest.finalize().map { hexDigits($0) }.joined()
+            post(.end(bytesIn: decoder.bytesIn, format: decoder.format, sha256: hex))
             return true
         } catch {
             release(chunk)
@@ -184,6 +190,12 @@ final class DecodingReader: @unchecked Sendable {
             UnsafeMutableRawBufferPointer(rebasing: buffer[count...])
         }
     }
+}
+
+/// A byte as two lower-case hexadecimal digits.
+private func hexDigits(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
 }
 
 /// Lowers the calling thread's scheduling priority a step (Linux: nice is per thread).

@@ -50,6 +50,12 @@ struct DetectCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Write evidence lines here: each record of each cluster's SIMs, with its input and line number (JSON lines; docs/output.md).",
+            valueName: "file"))
+    var evidence: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Write only decisions of this severity or above: low (all), medium or high. A cluster's lines start with the first at the level, which is an `updated` line when it rose to it.",
             valueName: "level"))
     var minSeverity = "low"
@@ -85,6 +91,10 @@ struct DetectCommand: ParsableCommand {
                     + "65536), not \(maxStateMB)")
         }
         if stateReset, state == nil { throw ValidationError("--state-reset needs --state FILE") }
+        if evidence == "-" {
+            throw ValidationError(
+                "--evidence -: stdout carries the decisions; name a file for the evidence lines")
+        }
         guard ClusterDecision.Severity(name: minSeverity) != nil else {
             throw ValidationError("--min-severity takes low, medium or high, not '\(minSeverity)'")
         }
@@ -105,10 +115,11 @@ struct DetectCommand: ParsableCommand {
         detection.limits = StateLimits(maxBytes: maxStateMB << 20)
         detection.runsOnOwnThread = true
         detection.minSeverity = ClusterDecision.Severity(name: minSeverity) ?? .low
+        detection.collectsEvidence = evidence != nil
         configuration.detection = detection
         let status = RunLoop(
             options: input, configuration: configuration, statePath: state,
-            resetsUnusableState: stateReset
+            resetsUnusableState: stateReset, evidencePath: evidence
         ).run()
         if status != .success { throw status.exitCode }
     }

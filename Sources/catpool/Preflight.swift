@@ -6,7 +6,7 @@ import Glibc
 enum Preflight {
     /// The subcommands, for "did you mean" (`detect` is the default and takes files, so a
     /// mistyped subcommand arrives as a file name).
-    static let subcommands = ["detect", "check", "simulate", "score", "profile", "help"]
+    static let subcommands = ["detect", "check", "simulate", "score", "profile", "report", "help"]
 
     /// A usage error when `files` starts with a word that names no file but is a near miss
     /// of a subcommand: `catpool scor` → "did you mean 'score'?".

@@ -18,6 +18,8 @@ struct RunLoop {
     var statePath: String?
     /// `--state-reset`: a state file that cannot be continued from is set aside, not an error.
     var resetsUnusableState = false
+    /// `--evidence`: where the evidence lines go (never stdout: it carries the decisions).
+    var evidencePath: String?
 
     /// Runs to the end of the inputs and returns how the process should exit.
     func run() -> ExitStatus {
@@ -30,6 +32,7 @@ struct RunLoop {
         let outputs = [
             ("--rejects", options.rejects), ("--stats", options.stats),
             ("--metrics-file", options.metricsFile), ("--state", statePath),
+            ("--evidence", evidencePath),
         ].compactMap { flag, path in path.map { (flag: flag, path: $0) } }
         if let refused = Preflight.checkOutputs(outputs, inputs: options.inputs) { return refused }
         // Holds the --state lock until the run returns (the defer keeps it alive that long).
@@ -42,9 +45,13 @@ struct RunLoop {
         defer { withExtendedLifetime(stateGuard) {} }
         if let path = options.metricsFile { StateFileGuard.removeStaleTemporaries(of: path) }
         let rejectsFile: OutputFile?
+        let evidenceFile: OutputFile?
         do {
             rejectsFile = try options.rejects.map { path throws(OutputFile.OutputError) in
                 try OutputFile(creating: path)
+            }
+            evidenceFile = try evidencePath.map { path throws(OutputFile.OutputError) in
+                try OutputFile(creating: path, capacity: 1 << 20)
             }
         } catch {
             printError("\(error)")
@@ -86,6 +93,9 @@ struct RunLoop {
                 try standardOutput.flush()
             }
             if let rejectsFile, !output.rejects.isEmpty { try rejectsFile.write(output.rejects) }
+            if let evidenceFile, !output.evidence.isEmpty {
+                try evidenceFile.write(output.evidence)
+            }
             output.removeAll()
         }
 
@@ -111,9 +121,10 @@ struct RunLoop {
                         UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
                     reader.recycle(buffer)
                     progress.update(pipeline.statistics)
-                case .end(let bytesIn, let format):
+                case .end(let bytesIn, let format, let sha256):
                     try pipeline.finishInput(
-                        bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
+                        bytesIn: bytesIn, format: format, sha256: sha256, isCutShort: false,
+                        into: &output)
                 case .corrupt(let error, let bytesIn, let format):
                     try pipeline.finishInput(
                         bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
@@ -205,6 +216,13 @@ struct RunLoop {
             }
         }
         ending { () throws(OutputFile.OutputError) in try rejectsFile?.flush() }
+        ending { () throws(OutputFile.OutputError) in try evidenceFile?.flush() }
+        if let counts = pipeline.evidenceCounts, counts.forcedReleases > 0 {
+            printError(
+                "warning: --evidence held its limit of text (\(counts.peakBytes >> 20) MiB) and "
+                    + "released \(counts.forcedReleases) records before every decision that could "
+                    + "name them was known: evidence lines may be missing")
+        }
         if !isStdoutClosed {
             ending { () throws(OutputFile.OutputError) in try standardOutput.flush() }
         }
