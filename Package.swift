@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // HMAC-SHA256 for --pseudonymise (#14): BoringSSL's, not one we would write.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libzstd-dev, zlib1g-dev)
@@ -34,7 +36,12 @@ let package = Package(
         .target(name: "CDRRecords", dependencies: ["CSupport"]),
         .target(name: "SlidingWindows"),
         .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
-        .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
+        .target(
+            name: "CDRPipeline",
+            dependencies: [
+                "CDRInput", "CDRRecords", "SIMBoxDetection",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "CDRPipeline"]),
 
         // MARK: - Executable
