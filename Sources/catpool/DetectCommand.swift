@@ -101,6 +101,7 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         var configuration = try input.pipelineConfiguration()
+        configuration.pseudonymiser = try input.pseudonymiser()
         var detection = try loadDetection(cells: cells, profile: profile, allow: allow)
         detection.limits = StateLimits(maxBytes: maxStateMB << 20)
         detection.runsOnOwnThread = true
