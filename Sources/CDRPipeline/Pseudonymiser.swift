@@ -33,6 +33,8 @@ public struct Pseudonymiser: Sendable, CustomStringConvertible {
         /// How many bytes the key had.
         public let count: Int
 
+        public init(count: Int) { self.count = count }
+
         public var description: String {
             "the key has \(count) bytes; at least \(Pseudonymiser.minimumKeyBytes) are needed "
                 + "(make one with: head -c 32 /dev/urandom > KEYFILE; chmod 600 KEYFILE)"
