@@ -259,8 +259,8 @@ final class DetectorState {
             stillHot += 1
             // Records are admitted up to the lateness ahead of the evaluated window: a SIM
             // that has moved since the window ended made its calls elsewhere, so it is no new
-            // candidate here (a cluster's SIM goes on with its cluster wherever it is).
-            let hasMovedSince = history[sim].arrival > end && history[sim].cluster < 0
+            // candidate here (a flagged cluster's SIM goes on with it wherever it is).
+            let hasMovedSince = history[sim].arrival > end && !counts.pointee.isInFlaggedCluster
             if !hasMovedSince, isChannelCandidate(sim, at: end) {
                 byLocation[history[sim].location, default: []].append(sim)
             }
