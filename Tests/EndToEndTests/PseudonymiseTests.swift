@@ -16,6 +16,9 @@ struct PseudonymiseTests {
             "0.001", "--format", "csv", "--out", path("day.csv"), "--cells", path("cells.csv"),
         ])
         try #require(simulate.status == 0, "\(simulate.stderr)")
+        // The simulator breaks lines by their field count; break a few identifiers too, early
+        // enough to be among the rejects described on stderr, so messages quote them.
+        try breakingIdentifiers(of: path("day.csv"))
         let key = try makeKey(in: folder)
         var runs: [String: [String: String]] = [:]
         for variant in ["plain", "pseudonymised"] {
@@ -44,7 +47,8 @@ struct PseudonymiseTests {
         let identifiers = try inputIdentifiers(
             of: String(contentsOfFile: path("day.csv"), encoding: .utf8))
         #expect(identifiers.count > 10_000)
-        for (name, text) in plain where ["stdout", "rejects", "check stdout"].contains(name) {
+        for (name, text) in plain
+        where ["stdout", "rejects", "stderr", "check stdout"].contains(name) {
             #expect(!leaks(text, identifiers).isEmpty, "the plain \(name) shows identifiers")
         }
         for (name, text) in pseudonymised {
@@ -66,6 +70,8 @@ struct PseudonymiseTests {
         let plainRejects = try jsonLines(plain["rejects"] ?? "")
         let pseudonymisedRejects = try jsonLines(pseudonymised["rejects"] ?? "")
         #expect(plainRejects.count >= 5)
+        let reasons = Set(plainRejects.compactMap { $0["reason"] as? String })
+        #expect(reasons.isSuperset(of: ["bad_imsi", "bad_imei", "bad_msisdn", "field_count"]))
         let texts = plainRejects.flatMap {
             [$0["text"] as? String ?? "", $0["detail"] as? String ?? ""]
         }
@@ -208,6 +214,30 @@ struct PseudonymiseTests {
             FileManager.default.createFile(
                 atPath: url.path, contents: Data(key), attributes: [.posixPermissions: mode]))
         return url
+    }
+
+    /// Breaks the IMSI, IMEI or MSISDN of every fourth line from line 4 to 48 (in turn).
+    private func breakingIdentifiers(of path: String) throws {
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let columns = try ["imsi", "imei", "msisdn"].map { try #require(header.firstIndex(of: $0)) }
+        for (turn, index) in stride(from: 3, to: 48, by: 4).enumerated() {
+            var fields = lines[index].split(separator: ",", omittingEmptySubsequences: false)
+                .map(String.init)
+            let column = columns[turn % 3]
+            guard fields.count == header.count, fields[column].count > 8 else { continue }
+            switch turn % 3 {
+            case 0: fields[column] += "0000"  // 19 digits
+            case 1:
+                fields[column].insert(
+                    "x", at: fields[column].index(fields[column].startIndex, offsetBy: 7))
+            default: fields[column] += "#"
+            }
+            lines[index] = fields.joined(separator: ",")
+        }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Every maximal run of 6 or more digits on the data lines, plus each IMEI column's
