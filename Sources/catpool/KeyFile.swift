@@ -92,44 +92,55 @@ struct PseudonymCommand: ParsableCommand {
     var identifiers: [String] = []
 
     func validate() throws {
-        for identifier in identifiers { try Self.check(identifier) }
+        if let refusal = identifiers.lazy.compactMap(Self.refusal).first {
+            throw ValidationError(refusal)
+        }
     }
 
     func run() throws {
+        signal(SIGPIPE, SIG_IGN)
         let pseudonymiser = try KeyFile.pseudonymiser(path: key, flag: "--key")
-        if !identifiers.isEmpty {
-            for identifier in identifiers {
-                print("\(identifier)\t\(pseudonymiser.pseudonym(of: identifier))")
-            }
-            return
-        }
-        if isatty(0) == 1 {
+        if identifiers.isEmpty, isatty(0) == 1 {
             printError("reading identifiers from a terminal; name them or pipe them in")
             throw ExitStatus.usage.exitCode
         }
-        var lineNumber = 0
-        while let line = readLine(strippingNewline: true) {
-            lineNumber += 1
-            let identifier = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            if identifier.isEmpty { continue }
-            do {
-                try Self.check(identifier)
-            } catch {
-                printError("stdin:\(lineNumber): \(error)")
-                throw ExitStatus.usage.exitCode
+        let output = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
+        func emit(_ identifier: String) throws(OutputFile.OutputError) {
+            try output.write(
+                Array("\(identifier)\t\(pseudonymiser.pseudonym(of: identifier))\n".utf8))
+        }
+        do {
+            for identifier in identifiers { try emit(identifier) }
+            var number = 0
+            while identifiers.isEmpty, let line = readLine(strippingNewline: true) {
+                number += 1
+                let identifier = line.hasSuffix("\r") ? String(line.dropLast()) : line
+                if identifier.isEmpty { continue }
+                if let refusal = Self.refusal(identifier) {
+                    try output.flush()
+                    printError("stdin:\(number): \(refusal)")
+                    throw ExitStatus.usage.exitCode
+                }
+                try emit(identifier)
             }
-            print("\(identifier)\t\(pseudonymiser.pseudonym(of: identifier))")
+            try output.flush()
+        } catch OutputFile.OutputError.closed {
+            return  // the reader stopped early (`| head`): a normal end, as for the others
+        } catch let error as OutputFile.OutputError {
+            printError("\(error)")
+            throw ExitStatus.ioError.exitCode
         }
     }
 
-    /// Refuses what catpool never writes as an identifier (a `+`, spaces, letters).
-    private static func check(_ identifier: String) throws {
+    /// Why `identifier` is refused, or `nil`: catpool writes identifiers as 1 to 32 digits
+    /// (no `+`, spaces or letters).
+    private static func refusal(_ identifier: String) -> String? {
         guard (1...32).contains(identifier.utf8.count),
             identifier.utf8.allSatisfy({ $0 &- 0x30 < 10 })
         else {
-            throw ValidationError(
-                "'\(identifier)' is not an identifier as catpool writes it: 1 to 32 digits "
-                    + "(an MSISDN without '+', an IMEI with its 15th digit)")
+            return "'\(identifier)' is not an identifier as catpool writes it: 1 to 32 digits "
+                + "(an MSISDN without '+', an IMEI with its 15th digit)"
         }
+        return nil
     }
 }

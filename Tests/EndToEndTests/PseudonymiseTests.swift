@@ -197,6 +197,11 @@ struct PseudonymiseTests {
             ["pseudonym", "--key", key.path],
             stdinBytes: Array((identifiers.joined(separator: "\r\n") + "\n\n").utf8))
         #expect(piped.stdout == expected)
+        let badLine = try CatPoolBinary.run(
+            ["pseudonym", "--key", key.path], stdinBytes: Array("0\n+86170\n".utf8))
+        #expect(badLine.status == 64)
+        #expect(badLine.stdout == "0\t\(reference.pseudonyms["0"] ?? "-")\n")
+        #expect(badLine.stderr.contains("stdin:2: '+86170'"))
         for bad in ["+8617000000049", "86 17", "BANK", ""] {
             let refused = try CatPoolBinary.run(["pseudonym", "--key", key.path, bad])
             #expect(refused.status == 64, "\(bad)")
