@@ -18,6 +18,7 @@ scenarios=(
   "box-mobile                   16 --boxes 1 --box-kinds mobile --look-alike-kinds none"
   "box-inter-calling            17 --boxes 1 --box-kinds inter-calling --look-alike-kinds none"
   "box-low-and-slow             18 --boxes 1 --box-kinds low-and-slow --look-alike-kinds none"
+  "box-humanised                19 --boxes 2 --box-kinds humanised --look-alike-kinds none"
   "lookalike-call-centre        21 --boxes 0 --look-alike-kinds call-centre"
   "lookalike-transport-hub      22 --boxes 0 --look-alike-kinds transport-hub"
   "lookalike-m2m-farm           23 --boxes 0 --look-alike-kinds m2m-farm"

@@ -17,10 +17,16 @@ cd "$(dirname "$0")/.."
 
 subscribers=${1:-1000000}
 runs=${RUNS:-3}
+# By default the layout of the city the README's figures were measured on (simulate's
+# defaults before 0.3: a site per 250 subscribers, one look-alike of each kind, records in
+# order; today's look-alikes are busier). CITY="" takes today's defaults, a dense realistic
+# city with late records; Pipelines/sweep.sh measures cost as cells and SIMs grow.
+city=${CITY---subscribers-per-site 250 --look-alikes 1 --disorder-s 0}
 data=bench-data
-day=$data/day-$subscribers.csv.zst
-cells=$data/cells-$subscribers.csv
-truth=$data/truth-$subscribers.json
+tag=$subscribers${CITY+-$(printf '%s' "$CITY" | tr -c 'a-z0-9' '_')}
+day=$data/day-$tag.csv.zst
+cells=$data/cells-$tag.csv
+truth=$data/truth-$tag.json
 for tool in zstd /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench.sh: needs $tool (apt-get install -y zstd time)" >&2; exit 69; }
 done
@@ -30,7 +36,7 @@ catpool=.build/release/catpool
 mkdir -p "$data"
 if [ ! -s "$day" ]; then
   /usr/bin/time -f "simulated in %e s" "$catpool" simulate --subscribers "$subscribers" \
-    --out "$day" --truth "$truth" --cells "$cells"
+    $city --out "$day" --truth "$truth" --cells "$cells"
 fi
 
 measure() {  # measure OUTPUT COMMAND...: prints "seconds peak_kb" of one run, stdout to OUTPUT
@@ -62,12 +68,12 @@ done
 echo "quality:  $("$catpool" score --truth "$truth" "$data/detected.jsonl" | tail -1)"
 
 if [ "${FLAT:-1}" != 0 ]; then
-  two_days=$data/two-days-$subscribers.csv.zst
+  two_days=$data/two-days-$tag.csv.zst
   if [ ! -s "$two_days" ]; then
     /usr/bin/time -f "simulated 48 hours in %e s" "$catpool" simulate --subscribers "$subscribers" \
-      --hours 48 --out "$two_days" --cells "$data/cells-48h-$subscribers.csv"
+      $city --hours 48 --out "$two_days" --cells "$data/cells-48h-$tag.csv"
   fi
-  read -r s48 kb48 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-48h-$subscribers.csv" "$two_days")
+  read -r s48 kb48 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-48h-$tag.csv" "$two_days")
   awk -v kb24="${peaks[detect]}" -v kb48="$kb48" -v s48="$s48" \
     'BEGIN { printf "48 hours: detect %s s, peak RSS %d MB = %.2f x the 24-hour run\n", s48, kb48 / 1024, kb48 / kb24 }'
 fi

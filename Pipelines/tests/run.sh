@@ -3,7 +3,7 @@
 # files, in the manner of zstd's cli-tests:
 #
 #   Pipelines/tests/run.sh [CASE ...]       # all cases by default
-#   RECORD=1 Pipelines/tests/run.sh CASE    # write the expected files from this run
+#   RECORD=1 Pipelines/tests/run.sh CASE    # write the expected files from this run (and fail)
 #
 # Each case is a folder with `cmd` (a bash script run in a scratch folder), `stdout` (what
 # it must print) and `exit` (its status). The script sees CATPOOL (the binary), PIPELINES
@@ -27,8 +27,11 @@ for name in "${cases[@]}"; do
   actual_stdout=$(cd "$scratch" && bash "$case_dir/cmd" 2>"$scratch/.stderr")
   actual_exit=$?
   if [ "${RECORD:-0}" = 1 ]; then
+    # Record mode writes the expected files and fails, so it can never pass for a check.
     printf '%s\n' "$actual_stdout" >"$case_dir/stdout"
     echo "$actual_exit" >"$case_dir/exit"
+    echo "recorded $name; review the diff and run again without RECORD to check it"
+    failed=1
   fi
   if [ "$actual_stdout" = "$(cat "$case_dir/stdout")" ] && [ "$actual_exit" = "$(cat "$case_dir/exit")" ]; then
     echo "ok   $name"

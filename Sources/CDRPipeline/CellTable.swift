@@ -120,13 +120,18 @@ struct LocationIndex {
 
     /// Takes the locations of an earlier run, numbered as they were (the detector's saved
     /// state refers to them by number); cells find theirs again as they appear.
-    mutating func restore(_ saved: [Location]) {
+    ///
+    /// - Returns: `false` when two of them are one location (a damaged or forged file).
+    mutating func restore(_ saved: [Location]) -> Bool {
         locations = saved
         numberByName = [:]
         for (number, location) in saved.enumerated() {
-            numberByName[Self.key(location)] = Int32(number)
+            guard numberByName.updateValue(Int32(number), forKey: Self.key(location)) == nil else {
+                return false
+            }
         }
         locationOfCell = []
+        return true
     }
 
     private static func key(_ location: Location) -> String {

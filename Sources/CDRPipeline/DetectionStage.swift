@@ -24,6 +24,7 @@ final class DetectionStage: @unchecked Sendable {
     struct Counts: Equatable {
         var lateRecords = 0
         var shedRecords = 0
+        var shedCalls = 0
         var evictedSIMs = 0
         var simCount = 0
         var stateBytes = 0
@@ -56,13 +57,16 @@ final class DetectionStage: @unchecked Sendable {
     /// Read before any record; `nil` when starting afresh or when the state held no call.
     let restoredWatermark: EventTime?
 
-    /// - Parameter saved: a saved detector to continue (`--state`), or `nil` to start afresh.
+    /// - Parameters:
+    ///   - saved: a saved detector to continue (`--state`), or `nil` to start afresh.
+    ///   - references: the cells and locations restored with it.
     init(
         profile: DetectionProfile, limits: StateLimits, isThreaded: Bool,
-        restoring saved: inout StateReader?
+        restoring saved: inout StateReader?, references: StateReferences
     ) throws {
         if var reader = saved {
-            detector = try CatPoolDetector(profile: profile, limits: limits, restoring: &reader)
+            detector = try CatPoolDetector(
+                profile: profile, limits: limits, references: references, restoring: &reader)
             saved = reader
         } else {
             detector = try CatPoolDetector(profile: profile, limits: limits)
@@ -162,7 +166,8 @@ final class DetectionStage: @unchecked Sendable {
     private func currentCounts() -> Counts {
         Counts(
             lateRecords: detector.lateRecords, shedRecords: detector.shedRecords,
-            evictedSIMs: detector.evictedSIMs, simCount: detector.simCount,
+            shedCalls: detector.shedCalls, evictedSIMs: detector.evictedSIMs,
+            simCount: detector.simCount,
             stateBytes: detector.stateBytes)
     }
 

@@ -40,7 +40,6 @@ public struct JSONWriter {
 
     /// Writes bytes as a JSON string; invalid UTF-8 becomes U+FFFD.
     public mutating func string(bytes raw: UnsafeRawBufferPointer) {
-        separate()
         let text = String(decoding: raw, as: UTF8.self)
         string(text)
     }

@@ -4,8 +4,9 @@ import SIMBoxDetection
 /// The wire format of `catpool detect`: one JSON object per line on stdout, one per decision,
 /// written and flushed as soon as it is made.
 ///
-/// Keys always appear in this order; arrays are sorted; numbers have at most three decimals
-/// (`formatDecimal`); times are ISO 8601 UTC. The same input and flags give the same bytes.
+/// Keys always appear in this order; arrays are sorted (but `reasons`, in the score's order);
+/// numbers have at most three decimals (coordinates six, `formatDecimal`); times are ISO 8601
+/// UTC. The same input and flags give the same bytes.
 ///
 /// | key | type | meaning |
 /// | --- | --- | --- |

@@ -38,6 +38,7 @@ public struct Pipeline {
     /// Records not detected on because their cell was new when the cell table was full.
     private var shedForCells = 0
     private var hasWarnedOfShedding = false
+    private var hasWarnedOfSheddingCalls = false
     private var limitMB: Int { (configuration.detection?.limits.maxBytes ?? 0) >> 20 }
     private var locations: LocationIndex
     private var decisions: [ClusterDecision] = []
@@ -70,6 +71,8 @@ public struct Pipeline {
         var locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
         var saved = state
         if var reader = saved {
+            // Nothing in a file is believed before all of it is known to be intact (#13).
+            try reader.verifyChecksumFirst(magic: Self.stateMagic)
             try Self.openState(&reader, cells: cells, locations: &locations)
             saved = reader
         }
@@ -77,7 +80,9 @@ public struct Pipeline {
         if let settings = configuration.detection {
             detection = try DetectionStage(
                 profile: settings.profile, limits: settings.limits,
-                isThreaded: settings.runsOnOwnThread, restoring: &saved)
+                isThreaded: settings.runsOnOwnThread, restoring: &saved,
+                references: StateReferences(
+                    cellCount: cells.count, locationCount: locations.locations.count))
         } else {
             detection = nil
         }
@@ -87,7 +92,7 @@ public struct Pipeline {
     // MARK: - State across runs
 
     private static let stateMagic = Array("catpool state\n".utf8)
-    private static let stateVersion = 2
+    private static let stateVersion = 3
 
     /// Everything a later run needs to continue this one (`--state`), written to `writer`.
     ///
@@ -134,21 +139,26 @@ public struct Pipeline {
                 throw .malformed("cell \(id) repeats an earlier one")
             }
         }
+        // Each location came from a cell; coordinates are those a cell table accepts, or
+        // NaN for none.
         var saved: [LocationIndex.Location] = []
-        for _ in 0..<(try reader.readCount(limit: Int(Int32.max))) {
+        for _ in 0..<(try reader.readCount(limit: cellCount)) {
             let name: String = try reader.read()
             var site: CellTable.Site?
             if try reader.read() as Bool {
                 let siteName: String = try reader.read()
                 let latitude: Double = try reader.read()
                 let longitude: Double = try reader.read()
+                guard latitude.isNaN || (-90...90).contains(latitude),
+                    longitude.isNaN || (-180...180).contains(longitude)
+                else { throw .malformed("the coordinates of location \(saved.count)") }
                 site = CellTable.Site(
                     name: siteName, latitude: latitude.isNaN ? nil : latitude,
                     longitude: longitude.isNaN ? nil : longitude)
             }
             saved.append(LocationIndex.Location(name: name, site: site))
         }
-        locations.restore(saved)
+        guard locations.restore(saved) else { throw .malformed("a location given twice") }
     }
 
     /// Ends the run: evaluates the windows still open and writes the last decisions.
@@ -172,13 +182,20 @@ public struct Pipeline {
         _ counts: DetectionStage.Counts, into output: inout PipelineOutput
     ) {
         statistics.lateRecords = counts.lateRecords
-        statistics.shedRecords = counts.shedRecords + shedForCells
+        statistics.shedRecords = counts.shedRecords + counts.shedCalls + shedForCells
         if counts.evictedSIMs > 0, statistics.evictedSIMs == 0 {
             output.diagnostics.append(
                 "warning: detector state reached its cap (--max-state-mb \(limitMB)): "
                     + "evicting the least recently active SIMs")
         }
-        if statistics.shedRecords > 0, !hasWarnedOfShedding {
+        if counts.shedCalls > 0, !hasWarnedOfSheddingCalls {
+            hasWarnedOfSheddingCalls = true
+            output.diagnostics.append(
+                "warning: detector state is full (--max-state-mb \(limitMB)) of calls in the "
+                    + "window: calls of the busiest SIMs are dropped (counted as shed_records "
+                    + "in --stats)")
+        }
+        if counts.shedRecords + shedForCells > 0, !hasWarnedOfShedding {
             hasWarnedOfShedding = true
             output.diagnostics.append(
                 "warning: detector state is full (--max-state-mb \(limitMB)) of SIMs or cells "

@@ -40,7 +40,7 @@ public struct CallRecordParser: Sendable {
     public let typeAliases: [(value: [UInt8], type: RecordType)]
     /// For each column, the raw value of its field, or `ignored`.
     private let roles: [UInt8]
-    private static let ignored: UInt8 = .max
+    static let ignored: UInt8 = .max
     private static let fieldCount = ColumnLayout.Field.allCases.count
 
     public init(
@@ -153,17 +153,17 @@ public struct CallRecordParser: Sendable {
     }
 
     /// What `splitUnquoted` found: an error, or `nil` when the line split cleanly.
-    private struct SplitResult {
+    struct SplitResult {
         var error: RecordError?
     }
 
     /// Splits a line in which no field starts with a quote, in one pass of word-wide masks.
     ///
     /// Every delimiter of a 16-byte block (SSE2) or 8-byte word is found by its bit, without a
-    /// loop per field (CDR exports rarely quote). Returns `nil` when a field does start with a quote, for the
-    /// general splitter to handle.
+    /// loop per field (CDR exports rarely quote). Returns `nil` when a field does start with a
+    /// quote, for the general splitter to handle. (Internal for its differential test.)
     @inline(__always)
-    private static func splitUnquoted(
+    static func splitUnquoted(
         _ line: UnsafeRawBufferPointer, delimiter: UInt8, roles: UnsafeBufferPointer<UInt8>,
         into bounds: UnsafeMutableBufferPointer<Int>
     ) -> SplitResult? {
@@ -256,14 +256,30 @@ public struct CallRecordParser: Sendable {
     }
 
     private static func countFields(_ line: UnsafeRawBufferPointer, _ delimiter: UInt8) -> Int {
+        // The splitters' rule: only a quote opening a field quotes it (until a quote not
+        // doubled); a quote elsewhere is a plain byte.
         var count = 1
         var isQuoted = false
-        for byte in line {
-            if byte == 0x22 {
-                isQuoted.toggle()
-            } else if byte == delimiter, !isQuoted {
+        var isFieldStart = true
+        var index = 0
+        while index < line.count {
+            let byte = line[index]
+            index += 1
+            if isQuoted {
+                guard byte == 0x22 else { continue }
+                if index < line.count, line[index] == 0x22 {
+                    index += 1
+                } else {
+                    isQuoted = false
+                }
+            } else if byte == delimiter {
                 count += 1
+                isFieldStart = true
+                continue
+            } else if byte == 0x22, isFieldStart {
+                isQuoted = true
             }
+            isFieldStart = false
         }
         return count
     }

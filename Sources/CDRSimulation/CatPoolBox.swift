@@ -25,6 +25,10 @@ public struct CatPoolBox: Sendable {
         case interCalling = "inter-calling"
         /// Few calls per channel, longer and more often answered, to stay under thresholds.
         case lowAndSlow = "low-and-slow"
+        /// The vendors' "human behaviour" options all on: 4 or 8 channels over a site's three
+        /// sectors, each working 30-minute shifts at its own phase with 15-minute rests,
+        /// random gaps, half the calls answered, and siblings calling each other.
+        case humanised
     }
 
     public let id: String
@@ -50,6 +54,10 @@ public struct CatPoolBox: Sendable {
     let seed: UInt64
     /// When each channel places its next call.
     var nextCall: [Int64]
+    /// When each channel's first shift begins after the box's start (humanised boxes).
+    let shiftOffsets: [Int64]
+    static let shiftMilliseconds: Int64 = 30 * 60_000
+    static let restMilliseconds: Int64 = 15 * 60_000
 
     /// Gateway-module TACs (GoIP, Ejoin and generic Quectel/SIMCom modules).
     static let moduleTACs = [
@@ -67,11 +75,13 @@ public struct CatPoolBox: Sendable {
         self.kind = kind
         self.seed = seed &+ UInt64(number)
         channels =
-            [Kind.lowAndSlow: 8, .sectors: 16, .simBank: 16, .standard: [8, 16, 32][number % 3]][
-                kind] ?? 8
+            [
+                Kind.lowAndSlow: 8, .sectors: 16, .simBank: 16, .standard: [8, 16, 32][number % 3],
+                .humanised: [4, 8][number % 2],
+            ][kind] ?? 8
         let home = random.int(0..<city.sites.count)
         site = home
-        let sectors = kind == .sectors ? 3 : 1
+        let sectors = kind == .sectors || kind == .humanised ? 3 : 1
         let firstSector = random.int(0..<3)
         cells = (0..<sectors).map { city.cell(site: home, sector: (firstSector + $0) % 3) }
         let pool = kind == .simBank ? channels * 4 : channels
@@ -91,6 +101,10 @@ public struct CatPoolBox: Sendable {
             callsPerChannelHour = 9
             answeredShare = 0.5
             medianDurationSeconds = 90
+        case .humanised:
+            callsPerChannelHour = 15
+            answeredShare = 0.5
+            medianDurationSeconds = 75
         default:
             callsPerChannelHour = 24 + Double(random.int(0..<16))
             answeredShare = 0.35
@@ -118,7 +132,11 @@ public struct CatPoolBox: Sendable {
             }
         }
         self.route = route
-        nextCall = (0..<channels).map { _ in start + Int64(random.int(0..<60_000)) }
+        // A humanised box brings its channels online one by one over 20 minutes.
+        shiftOffsets = (0..<channels).map { _ in
+            kind == .humanised ? Int64(random.int(0..<1200)) * 1000 : 0
+        }
+        nextCall = shiftOffsets.map { start + $0 + Int64(random.int(0..<60_000)) }
     }
 
     /// The pool index of the SIM in `channel` at `time`.
@@ -170,7 +188,7 @@ public struct CatPoolBox: Sendable {
                 let cell = self.cell(channel: channel, at: time, city: city)
                 let imei = self.imei(channel: channel, at: time)
                 var peer = Identity.externalNumber(&random)
-                if kind == .interCalling && random.chance(0.15) {
+                if kind == .interCalling || kind == .humanised, random.chance(0.15) {
                     // A call to another channel of the same box: it shows up as inbound there.
                     let other = (channel + 1 + random.int(0..<(channels - 1))) % channels
                     let otherSIM = simIndex(channel: other, at: time)
@@ -183,7 +201,7 @@ public struct CatPoolBox: Sendable {
                 }
                 records.append(
                     record(time, .moc, sim, imei: imei, peer: peer, duration: duration, cell: cell))
-                if kind == .interCalling && random.chance(0.1) {
+                if kind == .interCalling || kind == .humanised, random.chance(0.1) {
                     let other = (channel + 1) % channels
                     let otherSIM = simIndex(channel: other, at: time)
                     let smsTime = time + Int64(random.int(1..<30)) * 1000
@@ -201,6 +219,13 @@ public struct CatPoolBox: Sendable {
                 let busy = Int64(duration > 0 ? Int(duration) : 15 + random.int(0..<30)) * 1000
                 let pause = Int64(random.exponential(mean: max(5_000, meanGap - Double(busy))))
                 nextCall[channel] = time + busy + max(3_000, pause) / 1000 * 1000
+                if kind == .humanised {
+                    // Past the end of its shift, the channel rests until the next one.
+                    let cycle = Self.shiftMilliseconds + Self.restMilliseconds
+                    let into =
+                        (nextCall[channel] - startMilliseconds - shiftOffsets[channel]) % cycle
+                    if into >= Self.shiftMilliseconds { nextCall[channel] += cycle - into }
+                }
             }
         }
     }

@@ -6,7 +6,8 @@ internal import CSupport
 /// An open-addressing table of 16-byte slots (number, SIM, count), probed linearly; a count
 /// that falls to zero frees its slot by backward shift, so the table holds only the pairs of
 /// calls now in the window. It doubles at half load and never shrinks: its size follows the
-/// busiest window seen.
+/// busiest window seen. It is not saved with the state: a restored detector counts it again
+/// from the window's calls (see `DetectorState.recount`).
 final class CalleeCounts {
     struct Slot {
         var peer: UInt64
@@ -103,28 +104,5 @@ final class CalleeCounts {
             slots[slot] = old[index]
         }
         old.deallocate()
-    }
-
-    // MARK: - Saving
-
-    func save(into writer: inout StateWriter) {
-        writer.write(count)
-        writer.writeRaw(slots, count: capacity)
-    }
-
-    init(restoring reader: inout StateReader) throws(StateError) {
-        let count: Int = try reader.read()
-        let restored = try reader.readRawAllocating(of: Slot.self)
-        let capacity = restored.count
-        guard capacity >= 16, capacity.nonzeroBitCount == 1, count >= 0, count * 2 <= capacity,
-            let base = restored.baseAddress
-        else {
-            restored.deallocate()
-            throw .malformed("the callee table's size")
-        }
-        self.count = count
-        self.capacity = capacity
-        shift = UInt64(64 - capacity.trailingZeroBitCount)
-        slots = base
     }
 }

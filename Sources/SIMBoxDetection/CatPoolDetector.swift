@@ -34,10 +34,12 @@ import SlidingWindows
 ///    `closed` when its SIMs have placed no call for a whole window (or none has been a
 ///    candidate for as long).
 ///
-/// State: per SIM its history and window counts (about 190 bytes with its table slots), the
+/// State: per SIM its history and window counts (about 150 bytes with its table slots), the
 /// window's calls, and the callee pairs of the window. Nothing grows with the input's
 /// length; the number of SIMs held is capped by `StateLimits`, beyond which the least
-/// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`).
+/// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`), and so is the
+/// number of calls in the window, beyond which the busiest SIMs' calls are dropped first
+/// (`shedCalls`). Dropped records still move event time on.
 public struct CatPoolDetector {
     public let profile: DetectionProfile
     public let windows: WindowConfiguration
@@ -66,6 +68,9 @@ public struct CatPoolDetector {
     public var evictedSIMs: Int { state.evictedSIMs }
     /// Records dropped because the cap was reached by SIMs all still live in the window.
     public var shedRecords: Int { state.shedRecords }
+    /// Calls kept out of the window by the cap: the busiest SIMs' once the window holds half
+    /// its share of the cap, any once it holds all of it (see `StateLimits.maxWindowCalls`).
+    public var shedCalls: Int { state.shedCalls }
     /// Bytes of state held now: per-SIM tables, callee pairs and the window's calls.
     public var stateBytes: Int {
         state.bytes + window.liveCount * MemoryLayout<WindowEvent>.stride
@@ -96,12 +101,27 @@ public struct CatPoolDetector {
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) -> Bool {
         guard Self.uses(record.type) else { return true }
-        guard let event = state.admit(record, location: location) else { return false }
-        guard record.type == .moc || record.type == .mtc else { return true }
+        let time = record.eventTime.millisecondsSinceEpoch
         let state = self.state
-        return window.insert(event, at: record.eventTime.millisecondsSinceEpoch) { step in
+        guard let event = state.admit(record, location: location) else {
+            // A shed record still moves event time on, so windows keep closing and evicted
+            // SIMs' numbers come free for new ones: a flood of new SIMs cannot blind the
+            // detector for good (#13 row 7).
+            window.advance(toEventTime: time) { step in state.apply(step, into: &decisions) }
+            return false
+        }
+        guard record.type == .moc || record.type == .mtc else { return true }
+        guard state.hasRoomInWindow(for: event.sim, liveCalls: window.liveCount) else {
+            state.shedCalls += 1
+            window.advance(toEventTime: time) { step in state.apply(step, into: &decisions) }
+            return false
+        }
+        let placement = window.insert(event, at: time) { step in
             state.apply(step, into: &decisions)
-        } != .late
+        }
+        guard placement != .late else { return false }
+        state.counts.pointer(to: event.sim).pointee.heldCalls += 1
+        return true
     }
 
     /// Whether records of `type` matter to the detector: calls and data sessions do; SMS
@@ -181,11 +201,17 @@ public struct CatPoolDetector {
     /// A detector continuing the one `save` wrote; its counts of late and shed records and
     /// evicted SIMs start again from zero (they are the new run's).
     ///
+    /// Restoring is total: whatever the bytes, it returns a detector that runs, or throws.
+    /// Every count, SIM number, cell, location and time is checked against what was
+    /// restored before it, the window's position against its calls, and the per-SIM
+    /// window counts against the calls (the callee pairs are counted again from them).
+    ///
+    /// - Parameter references: the cells and locations restored with the detector.
     /// - Throws: `StateError` when the saved windows differ from `profile`'s, the file comes
-    ///   from a build with other record layouts, or it is damaged.
+    ///   from a build with other record layouts, or it is damaged or forged.
     public init(
         profile: DetectionProfile, limits: StateLimits = .standard,
-        restoring reader: inout StateReader
+        references: StateReferences, restoring reader: inout StateReader
     ) throws(StateError) {
         do {
             try self.init(profile: profile, limits: limits)
@@ -213,22 +239,31 @@ public struct CatPoolDetector {
         }
         let maxEventTime: Int64 = try reader.read()
         let nextWindowEnd: Int64 = try reader.read()
+        let live = try Self.liveBuckets(
+            maxEventTime: maxEventTime, nextWindowEnd: nextWindowEnd, windows: windows)
         var buckets: [(number: Int64, events: [WindowEvent])] = []
-        for _ in 0..<(try reader.readCount(elementBytes: 16)) {
+        // The window held at most its share of the cap (this run's: a smaller one refuses).
+        var room = limits.maxWindowCalls
+        for _ in 0..<(try reader.readCount(limit: live.count)) {
             let number: Int64 = try reader.read()
-            let raw = try reader.readRawAllocating(of: WindowEvent.self)
-            buckets.append((number, Array(raw)))
-            raw.deallocate()
-        }
-        try state.restore(from: &reader)
-        let simCount = Int32(state.history.count)
-        for (_, events) in buckets {
-            for event in events {
-                guard event.sim >= 0, event.sim < simCount,
-                    event.type == .moc || event.type == .mtc
-                else { throw .malformed("a call in the window") }
+            guard live.contains(number), number > buckets.last?.number ?? .min else {
+                throw .malformed("the window's buckets")
             }
+            let raw = try reader.readRawAllocating(of: WindowEvent.self, limit: room)
+            room -= raw.count
+            defer { raw.deallocate() }
+            if let base = raw.baseAddress {
+                for index in raw.indices where !WindowEvent.isCall(UnsafeRawPointer(base + index)) {
+                    throw .malformed("a call in the window")
+                }
+            }
+            buckets.append((number, Array(raw)))
         }
+        try state.restore(
+            from: &reader, window: buckets,
+            enteredBefore: nextWindowEnd == .min
+                ? .min : nextWindowEnd / windows.hopMilliseconds - 1,
+            references: references)
         do {
             window = try SlidingWindow(
                 configuration: windows,
@@ -239,6 +274,26 @@ public struct CatPoolDetector {
         } catch {
             throw .malformed("the window's buckets")
         }
+    }
+
+    /// The hop buckets a window saved at this position can hold: from the one the next
+    /// evaluation lets leave to the one holding the newest call (none before any call).
+    ///
+    /// The position is checked first: a time the parser accepts, and the next window's end
+    /// a multiple of the hop, past the watermark, and no later than the newest call's
+    /// hop's end (as `SlidingWindow` keeps them).
+    private static func liveBuckets(
+        maxEventTime: Int64, nextWindowEnd: Int64, windows: WindowConfiguration
+    ) throws(StateError) -> Range<Int64> {
+        let hop = windows.hopMilliseconds
+        guard maxEventTime != .min || nextWindowEnd != .min else { return 0..<0 }
+        guard TimeBounds(windows).contains(maxEventTime),
+            TimeBounds(windows).contains(nextWindowEnd), nextWindowEnd % hop == 0,
+            nextWindowEnd > maxEventTime - windows.latenessMilliseconds,
+            nextWindowEnd <= (windows.bucket(of: maxEventTime) + 1) * hop
+        else { throw .malformed("the window's position") }
+        let oldest = (nextWindowEnd - windows.widthMilliseconds) / hop - 1
+        return oldest..<(windows.bucket(of: maxEventTime) + 1)
     }
 
     /// Evaluates the windows still open at the end of the input.

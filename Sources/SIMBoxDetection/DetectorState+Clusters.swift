@@ -33,6 +33,7 @@ extension DetectorState {
 
     func observe(_ sims: [Int32], end: Int64) -> Observation {
         var statistics = ClusterDecision.Statistics()
+        var answeredCalls = 0.0
         var answeredSeconds: Int64 = 0
         var busy: Int64 = 0
         var earliest = Int64.max
@@ -47,7 +48,7 @@ extension DetectorState {
             statistics.callsIn += Int(counts.callsInExternal)
             statistics.callsBetweenSIMs += Int(counts.callsInFromBusy)
             statistics.distinctCallees += Int(counts.distinctCallees)
-            statistics.answeredShare += Double(counts.answered)
+            answeredCalls += Double(counts.answered)
             answeredSeconds += Int64(counts.answeredSeconds)
             busy += Int64(counts.busySeconds)
             earliest = min(earliest, history.arrival)
@@ -58,7 +59,6 @@ extension DetectorState {
             rates.append(Double(counts.callsOut) * 3_600_000 / max(here, 600_000))
         }
         let out = Double(max(statistics.callsOut, 1))
-        let answeredCalls = statistics.answeredShare
         statistics.meanDurationSeconds =
             answeredCalls > 0 ? rounded(Double(answeredSeconds) / answeredCalls) : 0
         statistics.answeredShare = rounded(answeredCalls / out)
@@ -78,11 +78,12 @@ extension DetectorState {
         let groups = devices(of: sims)
         let linked = rounded(
             Double(groups.filter { $0.count > 1 }.reduce(0) { $0 + $1.count }) / Double(sims.count))
+        let calling = rounded(Double(callingSiblings(sims)) / Double(sims.count))
         let simRate = rounded(median(rates))
         let apart = rounded(Double(arrivedApart(sims)) / Double(sims.count))
         let together = rounded(Double(arrivedTogether(sims)) / Double(sims.count))
         let features: [(weight: Double, value: Double)] = [
-            (0.15, min(1, Double(sims.count) / 8)),
+            (0.10, min(1, Double(sims.count) / 8)),
             (0.10, clamp((outbound - 0.5) / 0.5)),
             (0.05, clamp(distinct)),
             // People answer about four calls in five; a box's callees, one in three.
@@ -91,7 +92,8 @@ extension DetectorState {
             (0.20, clamp((simRate * 1.5 / profile.machineCallsPerSIMHour) - 0.5)),
             (0.15, together),
             (0.05, noData * observedHours / 24),
-            (0.10, linked),
+            // One gateway: channels of one module, or channels calling each other.
+            (0.15, max(linked, calling)),
             // People reach a place each from their own; a box's SIMs were nowhere else.
             (-0.5, apart),
         ]
@@ -117,6 +119,7 @@ extension DetectorState {
             .init(code: "no_data_24h_share", value: noData, threshold: 1),
             .init(code: "observed_hours", value: observedHours, threshold: 24),
             .init(code: "linked_sim_share", value: linked, threshold: 0.5),
+            .init(code: "calling_sims_share", value: calling, threshold: 0.5),
             .init(code: "arrived_together_share", value: together, threshold: 0.5),
             .init(code: "arrived_apart_share", value: apart, threshold: 0.5),
         ]
@@ -129,6 +132,21 @@ extension DetectorState {
         return Observation(
             sims: sims, activeSince: spanStart, statistics: statistics, score: score,
             reasons: reasons)
+    }
+
+    /// How many of `sims` were called by another of them dialling out from the same place,
+    /// or called one so (a box's "inter-calling" to fake inbound traffic).
+    func callingSiblings(_ sims: [Int32]) -> Int {
+        let imsis = Set(sims.map { history[$0].imsi })
+        var callers = Set<UInt64>()
+        var called = 0
+        for sim in sims {
+            guard let caller = busyCallers[sim], imsis.contains(caller) else { continue }
+            called += 1
+            callers.insert(caller)
+        }
+        return called
+            + sims.filter { callers.contains(history[$0].imsi) && busyCallers[$0] == nil }.count
     }
 
     /// How many of `sims` came here within 90 seconds of another of them: a box's channels

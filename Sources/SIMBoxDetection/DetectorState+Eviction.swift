@@ -1,9 +1,8 @@
 /// How much state the detector may hold: `--max-state-mb`.
 ///
 /// The per-SIM tables take half the budget (about 150 bytes a SIM with its share of the IMSI
-/// and MSISDN tables); the other half is left to the window's calls, the callee pairs and
-/// the queued window steps, which follow the traffic of one window of the SIMs held, and to
-/// the cell names.
+/// and MSISDN tables); three eighths go to the window's calls with their callee pairs and
+/// queued window steps (`maxWindowCalls`), and an eighth to the cell names (`maxCells`).
 public struct StateLimits: Sendable, Equatable {
     public var maxBytes: Int
 
@@ -22,6 +21,20 @@ public struct StateLimits: Sendable, Equatable {
     public var maxSIMs: Int { max(64, maxBytes / 2 / Self.bytesPerSIM) }
     /// The most distinct cells named at once (a cell costs about 64 bytes).
     public var maxCells: Int { max(1024, maxBytes / 8 / 64) }
+
+    /// Bytes one call in the window costs at most: its 24-byte event in a bucket array that
+    /// may have doubled, its callee pair's 16-byte slot in a table kept under half load that
+    /// may have doubled, and its 32-byte queued step.
+    static let bytesPerWindowCall = 2 * 24 + 4 * 16 + 32
+
+    /// The most calls the window holds at once (about 6 million in the default 2 GiB, where
+    /// a city's busiest hour has under 2 million); half as many once it is under pressure,
+    /// bar SIMs holding fewer than `heavySIMCalls`.
+    public var maxWindowCalls: Int { max(4096, maxBytes / 8 * 3 / Self.bytesPerWindowCall) }
+
+    /// A SIM holding this many calls in a window under pressure gets no more in: a box's
+    /// channel places about one a minute, a flood's few SIMs thousands.
+    public var heavySIMCalls: Int { max(64, maxWindowCalls / 256) }
 }
 
 extension DetectorState {

@@ -57,6 +57,8 @@ final class DetectorState {
     var nextSweep: Int64 = .min
     var evictedSIMs = 0
     private(set) var shedRecords = 0
+    /// Calls kept out of the window by the cap (`hasRoomInWindow`).
+    var shedCalls = 0
 
     // MARK: Clusters
 
@@ -102,6 +104,23 @@ final class DetectorState {
             let caller = simByMSISDN.likelyNumber(for: peer.rawValue)
             if caller >= 0, Int(caller) < history.count { history.prefetch(caller) }
         }
+        if sim >= 0, Int(sim) < counts.count, record.type == .moc || record.type == .mtc {
+            counts.prefetch(sim)  // its calls held in the window are counted at admission
+        }
+    }
+
+    /// Whether a call of `sim` may enter a window holding `liveCalls` calls.
+    ///
+    /// Up to half of `StateLimits.maxWindowCalls` every call may; beyond, only those of SIMs
+    /// holding fewer than `heavySIMCalls` (a flood's few busy SIMs are shed first, a box's
+    /// channels and people go on being counted); at the limit, none. No SIM holds more than
+    /// 65,535 calls (a SIM places one call at a time: that is 18 a second for an hour).
+    @inline(__always)
+    func hasRoomInWindow(for sim: Int32, liveCalls: Int) -> Bool {
+        let held = counts[sim].heldCalls
+        guard held < .max else { return false }
+        guard liveCalls >= limits.maxWindowCalls / 2 else { return true }
+        return liveCalls < limits.maxWindowCalls && Int(held) < limits.heavySIMCalls
     }
 
     /// Updates the SIM's identity and 24-hour history, and makes the record's window event.
@@ -194,6 +213,23 @@ final class DetectorState {
     @inline(__always)
     private func count(_ event: WindowEvent, by delta: Int32) {
         let sim = counts.pointer(to: event.sim)
+        tally(event, by: delta, into: sim)
+        if delta < 0 { sim.pointee.heldCalls -= 1 }  // counted up as it was inserted
+        guard event.type == .moc, delta > 0 else { return }
+        if sim.pointee.isInFlaggedCluster {
+            // Rare (a flagged box's calls), so the history's cache miss is paid only here.
+            tracked[Int(history[event.sim].cluster)]?.callsOut += 1
+        }
+        if !sim.pointee.isHot, Double(sim.pointee.callsOut) >= profile.minCallsPerSIM {
+            sim.pointee.isHot = true
+            hot.append(event.sim)
+        }
+    }
+
+    /// Adds a call entering the window (`delta` 1) to its SIM's aggregates and the callee
+    /// pairs, or takes one leaving (-1) away.
+    @inline(__always)
+    func tally(_ event: WindowEvent, by delta: Int32, into sim: UnsafeMutablePointer<SIMCounts>) {
         switch event.type {
         case .moc:
             sim.pointee.callsOut += delta
@@ -213,16 +249,6 @@ final class DetectorState {
                 } else if callees.remove(sim: event.sim, peer: event.peer) {
                     sim.pointee.distinctCallees -= 1
                 }
-            }
-            if delta > 0, sim.pointee.isInFlaggedCluster {
-                // Rare (a flagged box's calls), so the history's cache miss is paid only here.
-                tracked[Int(history[event.sim].cluster)]?.callsOut += 1
-            }
-            if delta > 0, !sim.pointee.isHot,
-                Double(sim.pointee.callsOut) >= profile.minCallsPerSIM
-            {
-                sim.pointee.isHot = true
-                hot.append(event.sim)
             }
         case .mtc:
             if event.isFromBusySIM {
@@ -397,10 +423,15 @@ struct SIMCounts {
     var isHot = false
     /// Its calls add to a flagged cluster's lifetime count.
     var isInFlaggedCluster = false
+    /// Its calls the window holds, pending or counted.
+    ///
+    /// What the cap on the window's calls goes by (see `DetectorState.hasRoomInWindow`). It
+    /// fills what was padding.
+    var heldCalls: UInt16 = 0
 
     var isEmpty: Bool {
         callsOut == 0 && callsInExternal == 0 && callsInFromBusy == 0 && answered == 0
-            && distinctCallees == 0 && answeredSeconds == 0 && busySeconds == 0
+            && distinctCallees == 0 && answeredSeconds == 0 && busySeconds == 0 && heldCalls == 0
     }
 }
 
@@ -465,10 +496,20 @@ final class DenseStore<Element> {
     func save(into writer: inout StateWriter) { writer.writeRaw(base, count: count) }
 
     /// Replaces the contents with what `save` wrote (plain structs, copied as bytes).
-    func restore(from reader: inout StateReader) throws(StateError) {
+    ///
+    /// - Parameter isValid: checks one element's bytes before it is read as an `Element`
+    ///   (a `Bool` or an enum takes only some bit patterns).
+    func restore(from reader: inout StateReader, isValid: (UnsafeRawPointer) -> Bool)
+        throws(StateError)
+    {
         base.deinitialize(count: count)
         count = 0
-        count = try reader.readRaw(into: base, capacity: capacity)
+        let restored = try reader.readRaw(into: base, capacity: capacity)
+        for index in 0..<restored
+        where !isValid(UnsafeRawPointer(base + index)) {
+            throw .malformed("a SIM's record")
+        }
+        count = restored
     }
 
     func append(_ element: Element) {

@@ -132,12 +132,31 @@ final class IndexMap {
         writer.writeRaw(slots, count: capacity)
     }
 
-    init(restoring reader: inout StateReader) throws(StateError) {
-        let count: Int = try reader.read()
-        let restored = try reader.readRawAllocating(of: UInt64.self)
+    /// Restores what `save` wrote, checked so that no lookup can loop or leave the SIM
+    /// arrays: a power-of-two size under 70 % load (so an empty slot ends every probe), and
+    /// every entry the SIM `keyOf` names, distinct, tagged with its key's hash and reachable
+    /// from its home slot.
+    ///
+    /// - Parameters:
+    ///   - simCount: SIM numbers run from 0 to `simCount - 1`.
+    ///   - expectedCount: how many SIMs have a key here (`keyOf` is not 0).
+    ///   - keyOf: the key of a SIM, 0 when it has none here.
+    /// - Complexity: O(slots).
+    init(
+        restoring reader: inout StateReader, simCount: Int, expectedCount: Int,
+        keyOf: (Int32) -> UInt64
+    ) throws(StateError) {
+        let count = try reader.readCount(limit: simCount)
+        // It doubles at 70 % load from 4096 slots and never shrinks, and holds live SIMs only.
+        let restored: UnsafeMutableBufferPointer<UInt64>
+        do {
+            restored = try reader.readRawAllocating(of: UInt64.self, limit: max(4096, 4 * simCount))
+        } catch .tooLarge {
+            throw .malformed("a lookup table's size")
+        }
         let capacity = restored.count
-        guard capacity >= 16, capacity.nonzeroBitCount == 1, count >= 0, count * 10 <= capacity * 7,
-            let base = restored.baseAddress
+        guard capacity >= 16, capacity.nonzeroBitCount == 1, count * 10 <= capacity * 7,
+            count == expectedCount, let base = restored.baseAddress
         else {
             restored.deallocate()
             throw .malformed("a lookup table's size")
@@ -145,6 +164,40 @@ final class IndexMap {
         self.count = count
         self.capacity = capacity
         shift = UInt64(64 - capacity.trailingZeroBitCount)
-        slots = base
+        slots = base  // owned from here: `deinit` frees it if a check below throws
+        guard isConsistent(simCount: simCount, keyOf: keyOf) else {
+            throw .malformed("a lookup table's entries")
+        }
+    }
+
+    private func isConsistent(simCount: Int, keyOf: (Int32) -> UInt64) -> Bool {
+        let mask = capacity - 1
+        guard let firstEmpty = (0..<capacity).first(where: { slots[$0] == Self.empty }) else {
+            return false
+        }
+        var seen = [Bool](repeating: false, count: simCount)
+        var entries = 0
+        var lastEmpty = firstEmpty
+        // Walk once round from an empty slot: each entry's probe from its home must meet no
+        // empty slot before it.
+        for step in 1...capacity {
+            let slot = (firstEmpty + step) & mask
+            let entry = slots[slot]
+            if entry == Self.empty {
+                lastEmpty = slot
+                continue
+            }
+            let number = Int(entry & 0xFFFF_FFFF)
+            guard number < simCount, !seen[number] else { return false }
+            seen[number] = true
+            let key = keyOf(Int32(number))
+            guard key != 0 else { return false }
+            let hash = Self.hash(key)
+            guard hash >> 32 == entry >> 32,
+                (slot - home(of: hash)) & mask < (slot - lastEmpty) & mask
+            else { return false }
+            entries += 1
+        }
+        return entries == count
     }
 }

@@ -38,10 +38,36 @@ public struct StateWriter {
         utf8.withUnsafeBytes { append($0) }
     }
 
-    /// Appends `count` values of a plain type (no references) as their bytes.
+    /// Appends `count` values of a plain type (no references) as their bytes, each padded to
+    /// its stride with zeros.
+    ///
+    /// Memory holds whatever was there before in a struct's padding; copying each value's
+    /// `size` bytes into a zeroed staging buffer keeps it out of the file, so identical runs
+    /// write identical bytes (#13 row 14). The types saved this way have their padding at
+    /// the end only (their fields are laid out in order, largest first).
     public mutating func writeRaw<T>(_ base: UnsafePointer<T>, count: Int) {
         write(count)
-        append(UnsafeRawBufferPointer(start: base, count: count * MemoryLayout<T>.stride))
+        let size = MemoryLayout<T>.size
+        let stride = MemoryLayout<T>.stride
+        guard size != stride else {
+            append(UnsafeRawBufferPointer(start: base, count: count * stride))
+            return
+        }
+        let perChunk = max(1, Self.chunkBytes / stride)
+        let staging = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: perChunk * stride, alignment: MemoryLayout<T>.alignment)
+        defer { staging.deallocate() }
+        staging.initializeMemory(as: UInt8.self, repeating: 0)
+        guard let start = staging.baseAddress else { return }
+        var done = 0
+        while done < count {
+            let piece = min(perChunk, count - done)
+            for index in 0..<piece {
+                (start + index * stride).copyMemory(from: base + done + index, byteCount: size)
+            }
+            append(UnsafeRawBufferPointer(rebasing: staging[..<(piece * stride)]))
+            done += piece
+        }
     }
 
     /// Appends bytes as they are (a file's magic line).
@@ -128,6 +154,8 @@ public struct StateChecksum {
 ///
 /// Bytes come from `source` as needed (it fills a buffer and returns how many it wrote, 0 at
 /// the end), so restoring a large state never holds the file and the tables at once.
+/// `verifyChecksumFirst` reads the whole input once for its checksum and starts again
+/// (`rewind`), so a damaged file is refused before any count in it is believed.
 public struct StateReader {
     public typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
 
@@ -135,12 +163,83 @@ public struct StateReader {
     private var position = 0
     private var end = 0
     private let source: Source
+    private let rewind: () throws -> Void
     private var isExhausted = false
     private var checksum = StateChecksum()
 
-    public init(source: @escaping Source) {
+    /// - Parameters:
+    ///   - source: fills a buffer from the input, returning the bytes written (0 at its end).
+    ///   - rewind: makes `source` start again from the input's first byte.
+    public init(source: @escaping Source, rewind: @escaping () throws -> Void) {
         buffer = [UInt8](repeating: 0, count: 1 << 20)
         self.source = source
+        self.rewind = rewind
+    }
+
+    /// Reads every byte once, checks the input starts with `magic` and its trailing checksum
+    /// against the rest, and starts again from the first byte: call it before reading
+    /// anything.
+    ///
+    /// Memory stays at the reader's 1 MiB buffer, whatever the file's size. The checksum is
+    /// checked again at the end of the real read (`verifyChecksum`), which catches a file
+    /// changed between the two passes.
+    ///
+    /// - Throws: `StateError.incompatible` for a file of another kind,
+    ///   `.checksumMismatch` for a damaged one, `.truncated` for one shorter than a checksum,
+    ///   `.unreadable` when the source or `rewind` fails.
+    /// - Complexity: O(file size).
+    public mutating func verifyChecksumFirst(magic: [UInt8]) throws(StateError) {
+        var sum = StateChecksum()
+        var head: [UInt8] = []
+        // The last 8 bytes read so far (the checksum, once the input ends) are held back.
+        var held: UInt64 = 0
+        var heldCount = 0
+        while true {
+            let got: Int
+            do {
+                got = try buffer.withUnsafeMutableBytes { raw in try source(raw) }
+            } catch {
+                throw .unreadable("\(error)")
+            }
+            guard got > 0 else { break }
+            buffer.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[..<got])
+                head += bytes.prefix(magic.count - head.count)
+                if got >= 8 {
+                    // Every held byte and all but the last 8 new ones are now known not to
+                    // be the checksum.
+                    withUnsafeBytes(of: held.littleEndian) {
+                        sum.update(UnsafeRawBufferPointer(rebasing: $0[..<heldCount]))
+                    }
+                    sum.update(UnsafeRawBufferPointer(rebasing: bytes[..<(got - 8)]))
+                    held = UInt64(
+                        littleEndian: bytes.loadUnaligned(fromByteOffset: got - 8, as: UInt64.self))
+                    heldCount = 8
+                    return
+                }
+                for byte in bytes {
+                    if heldCount == 8 {
+                        withUnsafeBytes(of: UInt8(truncatingIfNeeded: held)) { sum.update($0) }
+                        held >>= 8
+                        heldCount -= 1
+                    }
+                    held |= UInt64(byte) << (8 * UInt64(heldCount))
+                    heldCount += 1
+                }
+            }
+        }
+        guard head == magic else { throw .incompatible("not a catpool state file") }
+        guard heldCount == 8 else { throw .truncated }
+        guard held == sum.value else { throw .checksumMismatch }
+        do {
+            try rewind()
+        } catch {
+            throw .unreadable("\(error)")
+        }
+        position = 0
+        end = 0
+        isExhausted = false
+        checksum = StateChecksum()
     }
 
     /// Whether every byte has been read.
@@ -259,11 +358,16 @@ public struct StateReader {
         try readCount(limit: (1 << 34) / max(1, elementBytes))
     }
 
-    /// Reads values of a plain type written by `writeRaw` into fresh memory the caller owns.
-    public mutating func readRawAllocating<T>(of type: T.Type = T.self) throws(StateError)
-        -> UnsafeMutableBufferPointer<T>
+    /// Reads at most `limit` values of a plain type written by `writeRaw` into fresh memory
+    /// the caller owns.
+    ///
+    /// - Throws: `StateError.tooLarge` when the file holds more than `limit`, before any
+    ///   memory is taken for them (a forged count cannot make the reader allocate more).
+    public mutating func readRawAllocating<T>(of type: T.Type = T.self, limit: Int)
+        throws(StateError) -> UnsafeMutableBufferPointer<T>
     {
         let count = try readCount(elementBytes: MemoryLayout<T>.stride)
+        guard count <= limit else { throw .tooLarge(count: count, capacity: limit) }
         let base = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
         do {
             try take(count * MemoryLayout<T>.stride, into: UnsafeMutableRawPointer(base))

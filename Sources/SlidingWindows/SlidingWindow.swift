@@ -102,6 +102,22 @@ public struct SlidingWindow<Event> {
         return .pending
     }
 
+    /// Moves event time on to `time` without an event, evaluating every window it makes
+    /// due: for a record the caller drops (so dropped records cannot stop the windows).
+    ///
+    /// Does nothing before the first event, or for a time not past the newest.
+    /// - Complexity: O(hops passed), as `insert`.
+    @inlinable
+    public mutating func advance(toEventTime time: Int64, _ consumer: (Step) throws -> Void)
+        rethrows
+    {
+        guard storedNextWindowEnd != nil, let newest = storedMaxEventTime, time > newest else {
+            return
+        }
+        storedMaxEventTime = time
+        try advance(to: time - configuration.latenessMilliseconds, consumer)
+    }
+
     /// Evaluates the remaining windows at the end of the input, up to the one that holds
     /// the newest event.
     @inlinable

@@ -104,6 +104,11 @@ final class InputFile {
 
     deinit { close(descriptor) }
 
+    /// Starts reading again from the first byte.
+    func rewind() throws(OutputFile.OutputError) {
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw .failed(path: path, errno: errno) }
+    }
+
     /// Reads into `buffer`; 0 at the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(OutputFile.OutputError) -> Int {
         while true {

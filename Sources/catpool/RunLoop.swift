@@ -268,7 +268,9 @@ struct RunLoop {
         }
         do {
             let reader = stateInput.map { file in
-                StateReader { buffer in try file.read(into: buffer) }
+                StateReader(
+                    source: { buffer in try file.read(into: buffer) },
+                    rewind: { try file.rewind() })
             }
             return .success(try Pipeline(configuration: configuration, continuing: reader))
         } catch let error as StateError {

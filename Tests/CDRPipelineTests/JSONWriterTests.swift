@@ -24,4 +24,16 @@ struct JSONWriterTests {
             String(decoding: json.bytes, as: UTF8.self)
                 == "{\"text\":\"a\\\"b\\\\c\\n\\u0001é\",\"list\":[1,-2,null],\"ok\":true}\n")
     }
+
+    @Test func separatesByteStringsInAnArrayOnce() {
+        var json = JSONWriter()
+        json.beginArray()
+        for text in ["a", "b\u{FF}", "c"] {
+            var bytes = Array(text.utf8)
+            if text.hasPrefix("b") { bytes.append(0xFF) }  // invalid UTF-8 becomes U+FFFD
+            bytes.withUnsafeBytes { json.string(bytes: $0) }
+        }
+        json.endArray()
+        #expect(String(decoding: json.bytes, as: UTF8.self) == "[\"a\",\"b\u{FF}\u{FFFD}\",\"c\"]")
+    }
 }

@@ -121,6 +121,14 @@ struct DaySimulatorTests {
             case .sectors: #expect(cells.count == 3)
             case .mobile: #expect(cells.count > 5)
             case .interCalling: #expect(inbound > 0 && mine.contains { $0.0.type == .smsMO })
+            case .humanised:
+                #expect(cells.count == 3 && inbound > 0 && Set(imeis.map(\.tac)).count == 1)
+                // Shifts: no channel calls for the whole span; each rests a third of it.
+                let firstSIM = calls.filter { $0.0.imsi == IMSI(rawValue: box.imsis[0]) }
+                let minutes = Set(firstSIM.map { $0.0.eventTime.millisecondsSinceEpoch / 60_000 })
+                #expect(
+                    Double(minutes.count) < 0.75
+                        * Double(box.endMilliseconds - box.startMilliseconds) / 60_000)
             default:
                 #expect(cells.count == 1)
                 #expect(inbound == 0)

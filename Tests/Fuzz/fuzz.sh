@@ -5,8 +5,10 @@
 #
 # parser:  Sources/CDRRecords + ParserFuzzer.swift, seeds in Fixtures/fuzz/parser
 # decoder: Sources/CDRInput   + DecoderFuzzer.swift, seeds in Fixtures/fuzz/decoder
-# Each target is one module built with `swiftc -sanitize=fuzzer,address`, so a plain
-# `swift build` never sees it. Findings are written to .build-fuzz/TARGET/crash-*; turn each
+# state:   Sources/{CDRRecords,SlidingWindows,SIMBoxDetection} + StateFuzzer.swift, seeds
+#          in Fixtures/fuzz/state (the detector's section of real state files, see README)
+# Each target is built with `swiftc -sanitize=fuzzer,address` (parser and decoder as one
+# module; state over the three modules it imports), so a plain `swift build` never sees it. Findings are written to .build-fuzz/TARGET/crash-*; turn each
 # into a fixture under Fixtures/fuzz/TARGET/ (the seeds are replayed by every run) and a
 # test. Prints one summary line per target: runs, corpus size, crashes.
 set -euo pipefail
@@ -25,8 +27,21 @@ build parser Sources/CDRRecords/*.swift Tests/Fuzz/ParserFuzzer.swift -I Sources
 build decoder Sources/CDRInput/*.swift Tests/Fuzz/DecoderFuzzer.swift \
   -I Sources/CZstd -I Sources/CZlib -lzstd -lz
 
+module() {  # module NAME: Sources/NAME as a library module in $out/modules
+  local name=$1
+  mkdir -p "$out/modules"
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -g -wmo -c -module-name "$name" \
+    -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -I "$out/modules" \
+    -I Sources/CSupport -o "$out/modules/$name.o" "Sources/$name"/*.swift
+}
+module CDRRecords
+module SlidingWindows
+module SIMBoxDetection
+build state Tests/Fuzz/StateFuzzer.swift -I "$out/modules" -I Sources/CSupport \
+  "$out/modules/CDRRecords.o" "$out/modules/SlidingWindows.o" "$out/modules/SIMBoxDetection.o"
+
 status=0
-for target in parser decoder; do
+for target in parser decoder state; do
   mkdir -p "$out/$target/corpus"
   log="$out/$target/log"
   # The working corpus starts from the committed seeds and grows in .build-fuzz only.

@@ -72,6 +72,60 @@ struct StateCapTests {
         #expect(run.decisions.isEmpty)
     }
 
+    /// A flood of new SIMs cannot blind the detector (#13 row 7).
+    ///
+    /// Exactly the row: 100,000 one-call SIMs in an hour, then an 8-SIM box six hours
+    /// later, under `--max-state-mb 16`. Shed records once never moved event time, so the
+    /// evicted SIMs' numbers never came free and the box's records were all shed.
+    @Test func findsABoxThatComesSixHoursAfterAFloodOfNewSIMs() throws {
+        let flood = Self.oneOffCallers(100_000, minutes: 60)
+        let box = CatPoolDetectorTests.boxRecords(channels: 8, minutes: 180, offsetMinutes: 420)
+        let capped = try Self.runChecked(flood + box, limits: StateLimits(maxBytes: 16 << 20))
+        let uncapped = try Self.runChecked(flood + box, limits: .standard)
+
+        #expect(capped.detector.shedRecords > 0, "the flood is more than the cap holds")
+        #expect(capped.peakSIMs <= StateLimits(maxBytes: 16 << 20).maxSIMs)
+        let boxIMSIs = Set(box.map(\.0.imsi))
+        let flagged = { (run: [ClusterDecision]) in
+            run.filter { $0.kind == .flagged }.map { Set($0.sims.map(\.imsi)) }
+        }
+        #expect(flagged(uncapped.decisions) == [boxIMSIs])
+        #expect(flagged(capped.decisions) == [boxIMSIs], "the flood did not blind the detector")
+    }
+
+    /// The window's calls count under the cap (#13 row 8).
+    ///
+    /// In proportion: 10 SIMs placing 600,000 calls to distinct numbers in 30 minutes held
+    /// every call in the window and its callee pairs, whatever the cap. Now the
+    /// window's calls count under the cap: the flood's calls are shed, a box's are not.
+    @Test func holdsTheWindowsCallsUnderTheCapAndStillFindsABox() throws {
+        let limits = StateLimits(maxBytes: 16 << 20)
+        let flood = (0..<600_000).map { index in
+            let record = CallRecord(
+                eventTime: EventTime(
+                    millisecondsSinceEpoch: CatPoolDetectorTests.start + Int64(index) * 3),
+                type: .moc, imsi: IMSI("46003000000000\(index % 10)")!,
+                msisdn: PhoneNumber("86190000000\(index % 10)"),
+                peer: PhoneNumber("86\(13_000_000_000 + index)"), durationSeconds: 0,
+                cell: CellID(rawValue: 5))
+            return (record, Int32(5))
+        }
+        let box = CatPoolDetectorTests.boxRecords(channels: 8, minutes: 120)
+        var detector = try CatPoolDetector(profile: .standard, limits: limits)
+        var decisions: [ClusterDecision] = []
+        var peakBytes = 0
+        for (record, location) in (flood + box).sorted(by: { $0.0.eventTime < $1.0.eventTime }) {
+            detector.feed(record, location: location, into: &decisions)
+            peakBytes = max(peakBytes, detector.stateBytes)
+        }
+        detector.finish(into: &decisions)
+        #expect(peakBytes <= limits.maxBytes, "\(peakBytes) bytes")
+        #expect(detector.shedCalls > 500_000, "the flood's calls are shed, and counted")
+        let boxIMSIs = Set(box.map(\.0.imsi))
+        #expect(
+            decisions.contains { $0.kind == .flagged && Set($0.sims.map(\.imsi)) == boxIMSIs })
+    }
+
     @Test func capsStateByDefaultAtTwoGibibytes() {
         #expect(StateLimits.standard.maxBytes == 2 << 30)
         #expect(StateLimits.standard.maxSIMs > 7_000_000, "seven cities' worth of SIMs")

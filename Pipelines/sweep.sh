@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Cost per record as the city grows: the same number of records over more cells, then over
+# more SIMs. Cost per record must not grow with either (the throughput issue allows 20 %).
+#
+#   Pipelines/sweep.sh            # RUNS=3 for medians of three (default 1)
+#
+# Cells: 300,000 subscribers from 08:00 to 16:00 local (about 3.4 M records) on 1,333, 5,000
+# and 20,000 sites (4,000, 15,000 and 60,000 cells). SIMs: 100,000 subscribers for a whole
+# day, 300,000 from 08:00 to 16:00 and 1,000,000 from 08:00 to 11:00 (2.6 to 3.9 M records)
+# on 2,000 sites. Each day is
+# simulated once into bench-data/sweep/, then `zstd -dc`, `catpool check -q` and
+# `catpool detect -q --cells` are timed alternately; the table gives nanoseconds per record
+# and each job's wall time over zstd's in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-1}
+data=bench-data/sweep
+mkdir -p "$data"
+for tool in zstd /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "sweep.sh: needs $tool" >&2; exit 69; }
+done
+swift build -c release --product catpool >/dev/null
+catpool=.build/release/catpool
+
+seconds() {  # seconds COMMAND...: wall seconds of one run, output discarded
+  /usr/bin/time -f '%e' -o "$data/time.out" "$@" >/dev/null 2>"$data/stderr.out" \
+    || { cat "$data/stderr.out" >&2; exit 1; }
+  cat "$data/time.out"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "| sweep | subscribers | hours | sites | cells | records | zstd -dc s | check ns/record | check ÷ zstd | detect ns/record | detect ÷ zstd |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for row in "cells 300000 8 225" "cells 300000 8 60" "cells 300000 8 15" \
+  "sims 100000 24 50" "sims 300000 8 150" "sims 1000000 3 500"; do
+  read -r sweep people hours per_site <<<"$row"
+  day=$data/$people-$hours-$per_site
+  start=2026-11-20T08:00:00+08:00
+  [ "$hours" = 24 ] && start=2026-11-20T00:00:00+08:00
+  if [ ! -s "$day.csv.zst" ]; then
+    "$catpool" simulate --seed 3 --subscribers "$people" --hours "$hours" --start "$start" \
+      --subscribers-per-site "$per_site" --out "$day.csv.zst" --cells "$day.cells.csv" \
+      --truth "$day.truth.json"
+  fi
+  records=$(jq .records "$day.truth.json")
+  cells=$(($(wc -l <"$day.cells.csv") - 1))
+  zstd_runs=() check_runs=() detect_runs=()
+  for _ in $(seq "$runs"); do
+    zstd_runs+=("$(seconds zstd -dc "$day.csv.zst")")
+    check_runs+=("$(seconds "$catpool" check -q "$day.csv.zst")")
+    detect_runs+=("$(seconds "$catpool" detect -q --cells "$day.cells.csv" "$day.csv.zst")")
+  done
+  z=$(printf '%s\n' "${zstd_runs[@]}" | median)
+  c=$(printf '%s\n' "${check_runs[@]}" | median)
+  d=$(printf '%s\n' "${detect_runs[@]}" | median)
+  awk -v sweep="$sweep" -v people="$people" -v hours="$hours" -v sites=$((cells / 3)) \
+    -v cells="$cells" -v records="$records" -v z="$z" -v c="$c" -v d="$d" 'BEGIN {
+      printf "| %s | %d | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.0f | %.2f |\n", sweep,
+        people, hours, sites, cells, records, z, c * 1e9 / records, c / z, d * 1e9 / records, d / z
+    }'
+done

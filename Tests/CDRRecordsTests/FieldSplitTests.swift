@@ -1,0 +1,74 @@
+import CDRSimulation
+import Testing
+
+@testable import CDRRecords
+
+/// The word-wide delimiter search (SSE2 blocks of 16, SWAR words of 8, then bytes) against
+/// a plain `split` of the same random lines.
+struct FieldSplitTests {
+    /// A line of `fields` random fields, none starting with a quote, as bytes.
+    static func line(fields: Int, delimiter: UInt8, random: inout SimulationRandom) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in 0..<fields {
+            if field > 0 { bytes.append(delimiter) }
+            for position in 0..<random.int(0..<(random.chance(0.1) ? 40 : 12)) {
+                var byte = UInt8(random.int(0x20..<0x7F))
+                if byte == delimiter || (position == 0 && byte == 0x22) { byte = 0x41 }
+                bytes.append(byte)
+            }
+        }
+        return bytes
+    }
+
+    @Test(arguments: [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "|"), 0x09])
+    func findsTheFieldsASplitFinds(delimiter: UInt8) {
+        var random = SimulationRandom(seed: UInt64(delimiter), stream: 17)
+        for _ in 0..<3000 {
+            let columns = 1 + random.int(0..<12)
+            // A line with as many fields as columns, or a few more or fewer.
+            let fields = max(1, columns + random.int(0..<5) - 2)
+            let bytes = Self.line(fields: fields, delimiter: delimiter, random: &random)
+            let expected = bytes.split(separator: delimiter, omittingEmptySubsequences: false)
+            let roles = (0..<columns).map { UInt8($0) }
+            var bounds = [Int](repeating: -1, count: 2 * columns)
+            let result = bytes.withUnsafeBytes { line in
+                roles.withUnsafeBufferPointer { roles in
+                    bounds.withUnsafeMutableBufferPointer { bounds in
+                        CallRecordParser.splitUnquoted(
+                            line, delimiter: delimiter, roles: roles, into: bounds)
+                    }
+                }
+            }
+            guard let result else {
+                Issue.record("no field starts with a quote, yet the line was handed on")
+                return
+            }
+            if expected.count == columns {
+                #expect(result.error == nil)
+                for (column, field) in expected.enumerated() {
+                    #expect(bounds[2 * column] == field.startIndex)
+                    #expect(bounds[2 * column + 1] == field.endIndex)
+                }
+            } else {
+                #expect(
+                    result.error == .fieldCount(expected: columns, found: expected.count),
+                    "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func handsQuotedFieldsToTheGeneralSplitter() {
+        let bytes = Array("a,\"b,c\",d".utf8)
+        let roles: [UInt8] = [0, 1, 2]
+        var bounds = [Int](repeating: -1, count: 6)
+        let result = bytes.withUnsafeBytes { line in
+            roles.withUnsafeBufferPointer { roles in
+                bounds.withUnsafeMutableBufferPointer { bounds in
+                    CallRecordParser.splitUnquoted(
+                        line, delimiter: UInt8(ascii: ","), roles: roles, into: bounds)
+                }
+            }
+        }
+        #expect(result == nil)
+    }
+}
