@@ -13,7 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // SHA-256 of each input as read, for `--stats` (issue #12: chain of custody).
+        // SHA-256 of each input as read, for `--stats` (issue #12: chain of custody), and the
+        // HMAC-SHA256 of --pseudonymise (#14): BoringSSL's, not one we would write.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // The HTML of `catpool report`, built as a tree rather than by concatenation.
         .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
@@ -39,7 +40,12 @@ let package = Package(
         .target(name: "CDRRecords", dependencies: ["CSupport"]),
         .target(name: "SlidingWindows"),
         .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
-        .target(name: "CDRPipeline", dependencies: ["CDRInput", "CDRRecords", "SIMBoxDetection"]),
+        .target(
+            name: "CDRPipeline",
+            dependencies: [
+                "CDRInput", "CDRRecords", "SIMBoxDetection",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "CDRPipeline"]),
         .target(name: "CDRReport", dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
 

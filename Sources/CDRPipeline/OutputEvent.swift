@@ -27,6 +27,11 @@ import SIMBoxDetection
 /// | `severity` | string | `low`, `medium` or `high`, by the score against the profile; it only rises |
 /// | `reasons` | [{`code`, `value`, `threshold`}] | each measured feature and the profile value it was judged by |
 ///
+/// With `--pseudonymise KEYFILE` (#14), every identifier in `sims`, `msisdns`, `imeis` and
+/// `devices` is its `Pseudonymiser` pseudonym (24 lowercase hex characters: HMAC-SHA256 of the
+/// digits written here without the option, keyed with the file, cut to 12 bytes), and these
+/// arrays are sorted by pseudonym; every other key keeps its bytes.
+///
 /// Example (abridged):
 ///
 /// ```json
@@ -43,16 +48,23 @@ import SIMBoxDetection
 public enum OutputEvent {
     static func encode(
         _ decision: ClusterDecision, location: LocationIndex.Location, cells: CellInterner,
-        into bytes: inout [UInt8]
+        pseudonymiser: Pseudonymiser?, into bytes: inout [UInt8]
     ) {
-        encode(decision, location: location.name, site: location.site, cells: cells, into: &bytes)
+        encode(
+            decision, location: location.name, site: location.site, cells: cells,
+            pseudonymiser: pseudonymiser, into: &bytes)
     }
 
     /// Appends `decision` as one JSON line; `location` names its location (the site, or else
     /// the cell), `site` is the cell table's entry when there is one.
+    ///
+    /// With a `pseudonymiser` (`--pseudonymise`), every IMSI, MSISDN and IMEI in `sims`,
+    /// `msisdns`, `imeis` and `devices` is its pseudonym, and those arrays are sorted by
+    /// pseudonym (the devices by their first SIM), so the order tells nothing of the raw
+    /// identifiers. Every other field is the same bytes as without it.
     public static func encode(
         _ decision: ClusterDecision, location: String, site: CellTable.Site?,
-        cells: CellInterner, into bytes: inout [UInt8]
+        cells: CellInterner, pseudonymiser: Pseudonymiser? = nil, into bytes: inout [UInt8]
     ) {
         var json = JSONWriter()
         json.beginObject()
@@ -73,22 +85,27 @@ public enum OutputEvent {
         json.key("window_start"); json.string(decision.windowStart.description)
         json.key("window_end"); json.string(decision.windowEnd.description)
         json.key("detected_at"); json.string(decision.windowEnd.description)
-        json.key("sims"); strings(decision.sims.map(\.imsi.description), &json)
-        json.key("msisdns");
-        strings(decision.sims.compactMap { $0.msisdn?.description }.sorted(), &json)
-        json.key("imeis");
-        strings(Set(decision.sims.flatMap(\.imeis)).sorted().map(\.description), &json)
-        json.key("devices")
-        json.beginArray()
-        for device in decision.devices {
-            json.beginObject()
+        if let pseudonymiser {
+            encodeIdentifiers(of: decision, pseudonymiser, &json)
+        } else {
+            json.key("sims"); strings(decision.sims.map(\.imsi.description), &json)
+            json.key("msisdns");
+            strings(decision.sims.compactMap { $0.msisdn?.description }.sorted(), &json)
             json.key("imeis");
-            strings(
-                Set(device.flatMap { decision.sims[$0].imeis }).sorted().map(\.description), &json)
-            json.key("sims"); strings(device.map { decision.sims[$0].imsi.description }, &json)
-            json.endObject()
+            strings(Set(decision.sims.flatMap(\.imeis)).sorted().map(\.description), &json)
+            json.key("devices")
+            json.beginArray()
+            for device in decision.devices {
+                json.beginObject()
+                json.key("imeis");
+                strings(
+                    Set(device.flatMap { decision.sims[$0].imeis }).sorted().map(\.description),
+                    &json)
+                json.key("sims"); strings(device.map { decision.sims[$0].imsi.description }, &json)
+                json.endObject()
+            }
+            json.endArray()
         }
-        json.endArray()
         let stats = decision.statistics
         json.key("stats")
         json.beginObject()
@@ -126,6 +143,44 @@ public enum OutputEvent {
         json.endObject()
         json.newline()
         bytes.append(contentsOf: json.bytes)
+    }
+
+    /// `sims`, `msisdns`, `imeis` and `devices` as pseudonyms, each array sorted by them.
+    ///
+    /// - Complexity: one HMAC per identifier of the decision (it is written rarely: a few
+    ///   hundred decisions a day, never per record).
+    private static func encodeIdentifiers(
+        of decision: ClusterDecision, _ pseudonymiser: Pseudonymiser, _ json: inout JSONWriter
+    ) {
+        let imsis = decision.sims.map { pseudonymiser.pseudonym(of: $0.imsi.description) }
+        var imeis: [IMEI: String] = [:]
+        for imei in decision.sims.flatMap(\.imeis) where imeis[imei] == nil {
+            imeis[imei] = pseudonymiser.pseudonym(of: imei.description)
+        }
+        json.key("sims"); strings(imsis.sorted(), &json)
+        json.key("msisdns");
+        strings(
+            decision.sims.compactMap {
+                $0.msisdn.map { pseudonymiser.pseudonym(of: $0.description) }
+            }
+            .sorted(), &json)
+        json.key("imeis"); strings(imeis.values.sorted(), &json)
+        let devices = decision.devices.map { device in
+            (
+                imeis: Set(device.flatMap { decision.sims[$0].imeis }).compactMap { imeis[$0] }
+                    .sorted(),
+                sims: device.map { imsis[$0] }.sorted()
+            )
+        }
+        json.key("devices")
+        json.beginArray()
+        for device in devices.sorted(by: { $0.sims.lexicographicallyPrecedes($1.sims) }) {
+            json.beginObject()
+            json.key("imeis"); strings(device.imeis, &json)
+            json.key("sims"); strings(device.sims, &json)
+            json.endObject()
+        }
+        json.endArray()
     }
 
     private static func strings(_ values: [String], _ json: inout JSONWriter) {

@@ -414,7 +414,7 @@ public struct Pipeline {
             evidence?.note(decision)
             OutputEvent.encode(
                 decision, location: locations.locations[Int(decision.location)], cells: cells,
-                into: &output.events)
+                pseudonymiser: configuration.pseudonymiser, into: &output.events)
         }
         decisions.removeAll(keepingCapacity: true)
     }
@@ -436,7 +436,10 @@ public struct Pipeline {
         }
         let fields = line.split(separator: layout.delimiter, omittingEmptySubsequences: false)
         guard column < fields.count else { return nil }
-        return String(decoding: fields[column], as: UTF8.self).filter { $0 != "\"" && $0 != " " }
+        let text = String(decoding: fields[column], as: UTF8.self).filter {
+            $0 != "\"" && $0 != " "
+        }
+        return configuration.pseudonymiser?.redactingDigitRuns(text) ?? text
     }
 
     private func isRepeatedHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -454,7 +457,9 @@ public struct Pipeline {
         do {
             adopt(try layoutFromHeader(bytes), header: bytes)
         } catch {
-            throw .unusableHeader(input: inputName, line: line, error)
+            throw .unusableHeader(
+                input: inputName, line: line, configuration.pseudonymiser?.redacting(error) ?? error
+            )
         }
     }
 
@@ -477,6 +482,8 @@ public struct Pipeline {
         _ line: LineSplitter.Line, _ error: RecordError, into output: inout PipelineOutput
     ) throws(PipelineError) {
         let reason = error.reason
+        // With --pseudonymise, what is quoted from the line is redacted everywhere (#14).
+        let error = configuration.pseudonymiser?.redacting(error) ?? error
         statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
         statistics.inputs[statistics.inputs.count - 1].rejected += 1
         if configuration.isStrict {
@@ -497,7 +504,14 @@ public struct Pipeline {
         json.key("line"); json.int(line.number)
         json.key("reason"); json.string(reason.rawValue)
         json.key("detail"); json.string(error.description)
-        json.key("text"); json.string(bytes: Self.textForReport(line.bytes))
+        if let pseudonymiser = configuration.pseudonymiser {
+            // Redacted whole, then cut: a cut must not leave the head of an identifier raw.
+            pseudonymiser.redactingDigitRuns(line.bytes).withUnsafeBytes {
+                json.key("text"); json.string(bytes: Self.textForReport($0))
+            }
+        } else {
+            json.key("text"); json.string(bytes: Self.textForReport(line.bytes))
+        }
         json.endObject()
         json.newline()
         output.rejects.append(contentsOf: json.bytes)

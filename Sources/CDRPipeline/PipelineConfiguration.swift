@@ -26,6 +26,9 @@ public struct PipelineConfiguration: Sendable {
     public var describedRejectLimit: Int
     /// Detection: `nil` reads and counts only (`catpool check`).
     public var detection: Detection?
+    /// `--pseudonymise`: identifiers in decisions, rejects and messages about input lines are
+    /// written as pseudonyms; `nil` writes them as read.
+    public var pseudonymiser: Pseudonymiser?
 
     /// What the detection stage needs.
     public struct Detection: Sendable {

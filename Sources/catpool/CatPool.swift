@@ -29,7 +29,7 @@ struct CatPool: ParsableCommand {
         version: CatPoolVersion.current,
         subcommands: [
             DetectCommand.self, CheckCommand.self, SimulateCommand.self, ScoreCommand.self,
-            ProfileCommand.self, ReportCommand.self,
+            ProfileCommand.self, ReportCommand.self, PseudonymCommand.self,
         ],
         defaultSubcommand: DetectCommand.self
     )
@@ -61,7 +61,9 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        let status = RunLoop(options: input, configuration: try input.pipelineConfiguration()).run()
+        var configuration = try input.pipelineConfiguration()
+        configuration.pseudonymiser = try input.pseudonymiser()
+        let status = RunLoop(options: input, configuration: configuration).run()
         if status != .success { throw status.exitCode }
     }
 }

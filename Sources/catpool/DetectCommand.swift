@@ -111,6 +111,12 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         var configuration = try input.pipelineConfiguration()
+        configuration.pseudonymiser = try input.pseudonymiser()
+        if configuration.pseudonymiser != nil, let evidence {
+            printError(
+                "warning: --evidence \(evidence) keeps its input lines verbatim, raw identifiers and all (the investigator's restricted case file); --pseudonymise covers the other outputs"
+            )
+        }
         var detection = try loadDetection(cells: cells, profile: profile, allow: allow)
         detection.limits = StateLimits(maxBytes: maxStateMB << 20)
         detection.runsOnOwnThread = true

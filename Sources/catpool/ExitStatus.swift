@@ -11,6 +11,7 @@ import ArgumentParser
 /// | 65 | … also: a `--state` file that is damaged or from another version (unless `--state-reset`) |
 /// | 74 | I/O error: an input or a flag's file cannot be read, an output cannot be written (outputs are checked before reading) |
 /// | 75 | temporary failure: another run holds the `--state` file's lock |
+/// | 77 | permission refused: the `--pseudonymise` key file is readable by its group or others |
 /// | 130 | stopped by SIGINT (Ctrl-C): decisions so far and the statistics written, the state file untouched |
 /// | 143 | stopped by SIGTERM: the same |
 enum ExitStatus: Int32 {
@@ -20,6 +21,7 @@ enum ExitStatus: Int32 {
     case dataError = 65
     case ioError = 74
     case temporaryFailure = 75
+    case noPermission = 77
     case interrupted = 130
     case terminated = 143
 
@@ -32,7 +34,8 @@ enum ExitStatus: Int32 {
         65 bad data (corrupt or truncated compressed input, unusable header, too many rejected \
         lines, any under --strict, or an unusable --state file); 74 I/O error (an input or a \
         flag's file unreadable, an output unwritable: outputs are checked first); 75 another \
-        run holds the --state file (STATE.lock); 130 and 143 \
+        run holds the --state file (STATE.lock); 77 the --pseudonymise key file is open to \
+        its group or others (chmod 600 KEYFILE); 130 and 143 \
         stopped by SIGINT or SIGTERM (decisions so far and --stats written, --state left as \
         it was); 1 internal failure.
         """

@@ -79,6 +79,13 @@ struct InputOptions: ParsableArguments {
             valueName: "file"))
     var metricsFile: String?
 
+    @Option(
+        name: [.customLong("pseudonymise"), .customLong("pseudonymize")],
+        help: ArgumentHelp(
+            "Write every IMSI, MSISDN and IMEI as its pseudonym (HMAC-SHA256 keyed with this file, 12 bytes in hex) in decisions, --rejects and messages; the file must be 32 bytes or more, mode 600.",
+            valueName: "keyfile"))
+    var pseudonymise: String?
+
     @Flag(
         inversion: .prefixedNo,
         help:
@@ -88,6 +95,18 @@ struct InputOptions: ParsableArguments {
 
     /// The inputs to read: stdin when none are named.
     var inputs: [String] { files.isEmpty ? ["-"] : files }
+
+    /// The pseudonymiser of `--pseudonymise`, `nil` without it; reads the key file, exiting
+    /// 77, 64 or 74 when it is refused (`KeyFile`).
+    func pseudonymiser() throws -> Pseudonymiser? {
+        guard let pseudonymise else { return nil }
+        if let input = Preflight.sameFile(as: pseudonymise, among: inputs) {
+            // Read as CDRs, the key would be quoted back in messages about its "header".
+            printError("--pseudonymise \(pseudonymise) is also an input (\(input)); refusing")
+            throw ExitStatus.usage.exitCode
+        }
+        return try KeyFile.pseudonymiser(path: pseudonymise, flag: "--pseudonymise")
+    }
 
     func validate() throws {
         _ = try pipelineConfiguration()

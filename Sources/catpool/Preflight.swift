@@ -6,7 +6,9 @@ import Glibc
 enum Preflight {
     /// The subcommands, for "did you mean" (`detect` is the default and takes files, so a
     /// mistyped subcommand arrives as a file name).
-    static let subcommands = ["detect", "check", "simulate", "score", "profile", "report", "help"]
+    static let subcommands = [
+        "detect", "check", "simulate", "score", "profile", "report", "pseudonym", "help",
+    ]
 
     /// A usage error when `files` starts with a word that names no file but is a near miss
     /// of a subcommand: `catpool scor` → "did you mean 'score'?".
@@ -42,6 +44,17 @@ enum Preflight {
             previous = current
         }
         return previous[b.count]
+    }
+
+    /// The first of `paths` (`-` is stdin) that is the same file as `path`, if any.
+    static func sameFile(as path: String, among paths: [String]) -> String? {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return nil }
+        return paths.first { other in
+            var info = stat()
+            let found = other == "-" ? fstat(0, &info) == 0 : stat(other, &info) == 0
+            return found && info.st_dev == target.st_dev && info.st_ino == target.st_ino
+        }
     }
 
     /// The bytes of a file named by `flag`, or exit 74 with a message naming both.

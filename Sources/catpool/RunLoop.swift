@@ -34,7 +34,9 @@ struct RunLoop {
             ("--metrics-file", options.metricsFile), ("--state", statePath),
             ("--evidence", evidencePath),
         ].compactMap { flag, path in path.map { (flag: flag, path: $0) } }
-        if let refused = Preflight.checkOutputs(outputs, inputs: options.inputs) { return refused }
+        // The key file counts as an input: no output may overwrite it.
+        let protected = options.inputs + (options.pseudonymise.map { [$0] } ?? [])
+        if let refused = Preflight.checkOutputs(outputs, inputs: protected) { return refused }
         // Holds the --state lock until the run returns (the defer keeps it alive that long).
         var stateGuard: StateFileGuard?
         if let statePath {
