@@ -44,6 +44,13 @@ struct ReportCommand: ParsableCommand {
             valueName: "file"))
     var stats: String?
 
+    @Option(
+        name: [.customLong("pseudonymise"), .customLong("pseudonymize")],
+        help: ArgumentHelp(
+            "Show every IMSI, MSISDN and IMEI as its pseudonym (as detect --pseudonymise writes it), and every run of 6 or more digits in evidence lines too; a key file of 32 bytes or more, mode 600.",
+            valueName: "keyfile"))
+    var pseudonymise: String?
+
     @Argument(help: "Decision files (JSON lines) in order; '-' or none reads stdin.")
     var decisions: [String] = []
 
@@ -53,6 +60,9 @@ struct ReportCommand: ParsableCommand {
         if sources.contains("-"), isatty(0) == 1 {
             printError("report reads decisions from stdin, which is a terminal; name a file")
             throw ExitStatus.usage.exitCode
+        }
+        let pseudonymiser = try pseudonymise.map {
+            try KeyFile.pseudonymiser(path: $0, flag: "--pseudonymise")
         }
         var cellTable: CellTable?
         if let cells {
@@ -80,8 +90,20 @@ struct ReportCommand: ParsableCommand {
                 try readJSONLines(
                     EvidenceLine.self, from: try Preflight.read($0, flag: "--evidence"), source: $0)
             }
+            if let pseudonymiser {
+                all = all.map { $0.pseudonymised(by: pseudonymiser) }
+            }
+            let shownEvidence = evidenceLines.map { lines in
+                pseudonymiser.map { pseudonymiser in
+                    lines.map {
+                        EvidenceLine(
+                            clusterID: $0.clusterID, input: $0.input, line: $0.line,
+                            text: pseudonymiser.redactingDigitRuns($0.text))
+                    }
+                } ?? lines
+            }
             let page = ReportPage(
-                decisions: all, cells: cellTable, statistics: statistics, evidence: evidenceLines)
+                decisions: all, cells: cellTable, statistics: statistics, evidence: shownEvidence)
             let output = OutputFile(descriptor: 1, path: "stdout", capacity: 1 << 20)
             do {
                 try output.write(Array(page.render().utf8))
@@ -96,5 +118,30 @@ struct ReportCommand: ParsableCommand {
             printError("\(error)")
             throw ExitStatus.dataError.exitCode
         }
+    }
+}
+
+extension ReportDecision {
+    /// The decision with each identifier (a run of digits) as its pseudonym, lists sorted by
+    /// pseudonym so their order tells nothing; what is not digits (already pseudonymised
+    /// output) is kept as it is.
+    func pseudonymised(by pseudonymiser: Pseudonymiser) -> ReportDecision {
+        func map(_ identifiers: [String]) -> [String] {
+            identifiers.map {
+                !$0.isEmpty && $0.utf8.allSatisfy({ $0 &- 0x30 < 10 })
+                    ? pseudonymiser.pseudonym(of: $0) : $0
+            }.sorted()
+        }
+        var decision = self
+        decision.sims = map(sims)
+        decision.msisdns = msisdns.map(map)
+        decision.imeis = imeis.map(map)
+        decision.devices = devices?.map { device in
+            var device = device
+            device.imeis = map(device.imeis)
+            device.sims = map(device.sims)
+            return device
+        }
+        return decision
     }
 }

@@ -150,6 +150,43 @@ struct PseudonymiseTests {
         #expect(lines.contains("46001"))
     }
 
+    /// `report --pseudonymise`: the page shows pseudonyms where the decisions and evidence
+    /// held identifiers, the same as `catpool pseudonym` gives, and no identifier at all.
+    @Test func reportShowsPseudonymsOnly() throws {
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = try makeKey(in: folder)
+        let fixture = TestPaths.fixtures.appendingPathComponent("replay/box-one-cell")
+        let evidence = folder.appendingPathComponent("evidence.jsonl")
+        let decisions = folder.appendingPathComponent("decisions.jsonl")
+        let detect = try CatPoolBinary.run([
+            "detect", "-q", "--evidence", evidence.path,
+            "--cells", fixture.appendingPathComponent("cells.csv").path,
+            fixture.appendingPathComponent("input.csv.zst").path,
+        ])
+        #expect(detect.status == 0, "\(detect.stderr)")
+        try Data(detect.stdout.utf8).write(to: decisions)
+        let imsi = "460010000000000"
+        #expect(detect.stdout.contains(imsi))
+        let report = try CatPoolBinary.run([
+            "report", "--pseudonymise", key.path, "--evidence", evidence.path, decisions.path,
+        ])
+        #expect(report.status == 0, "\(report.stderr)")
+        let pseudonym = try CatPoolBinary.run(["pseudonym", "--key", key.path, imsi])
+        let expected = try #require(pseudonym.stdout.split(separator: "\t").last)
+        #expect(report.stdout.contains(expected.trimmingCharacters(in: .newlines)))
+        // No identifier of the decisions or the evidence lines appears anywhere in the page.
+        let raw = detect.stdout + (try String(contentsOf: evidence, encoding: .utf8))
+        let identifiers = Set(
+            raw.matches(of: /[0-9]{10,}/).map { String($0.output) })
+        #expect(identifiers.count > 20)
+        for identifier in identifiers {
+            #expect(!report.stdout.contains(identifier), "\(identifier)")
+        }
+        let plain = try CatPoolBinary.run(["report", "--evidence", evidence.path, decisions.path])
+        #expect(plain.stdout.contains(imsi), "without the option the page shows the IMSIs")
+    }
+
     @Test func acceptsAPrivateKeyAndRefusesAShortOrMissingOne() throws {
         let folder = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
