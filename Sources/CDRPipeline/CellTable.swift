@@ -15,6 +15,13 @@ public struct CellTable: Sendable {
     /// Cell token → site.
     public private(set) var siteOfCell: [String: Site] = [:]
 
+    /// About how many bytes the table holds: per cell a dictionary slot with its two
+    /// strings and coordinates (about 160 bytes at the dictionary's load), and their bytes.
+    /// What `--max-state-mb` counts for it.
+    public var footprintBytes: Int {
+        siteOfCell.reduce(0) { $0 + 160 + $1.key.utf8.count + $1.value.name.utf8.count }
+    }
+
     public init() {}
 
     /// Reads the table.

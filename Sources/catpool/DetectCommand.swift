@@ -118,7 +118,15 @@ struct DetectCommand: ParsableCommand {
             )
         }
         var detection = try loadDetection(cells: cells, profile: profile, allow: allow)
-        detection.limits = StateLimits(maxBytes: maxStateMB << 20)
+        // The cell table is state too: it comes out of the cap, and may take half of it.
+        let tableBytes = detection.cellTable.footprintBytes
+        guard tableBytes <= (maxStateMB << 20) / 2 else {
+            printError(
+                "--cells \(cells ?? "") holds \(detection.cellTable.siteOfCell.count) cells, about \((tableBytes + (1 << 20) - 1) >> 20) MB: more than half of --max-state-mb \(maxStateMB); raise --max-state-mb"
+            )
+            throw ExitStatus.usage.exitCode
+        }
+        detection.limits = StateLimits(maxBytes: (maxStateMB << 20) - tableBytes)
         detection.runsOnOwnThread = true
         detection.minSeverity = ClusterDecision.Severity(name: minSeverity) ?? .low
         detection.collectsEvidence = evidence != nil

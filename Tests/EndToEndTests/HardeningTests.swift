@@ -79,4 +79,27 @@ struct HardeningTests {
         #expect(result.stderr.contains(#"got "4600\x1b]0;owned\x0712\x003""#), "\(result.stderr)")
         #expect(!result.stderr.utf8.contains { $0 < 0x20 && $0 != 0x0A })
     }
+
+    /// A cell table is state too (#13 row 19): 200,000 cells load in seconds, count under the
+    /// cap, and a table larger than half of it is refused before any input is read.
+    @Test func countsTheCellTableUnderTheCap() throws {
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cells = folder.appendingPathComponent("cells.csv")
+        var table = "cell,site,lat,lon\n"
+        for index in 0..<200_000 {
+            table += "460-00-\(4000 + index / 64)-\(10_000 + index),S\(index / 3),31.2,121.4\n"
+        }
+        try Data(table.utf8).write(to: cells)
+        let input = Self.fixture.appendingPathComponent("input.csv.zst").path
+        let refused = try CatPoolBinary.run(
+            ["detect", "-q", "--max-state-mb", "16", "--cells", cells.path, "/dev/zero"],
+            timeout: 60)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("holds 200000 cells, about"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("more than half of --max-state-mb 16"))
+        let accepted = try CatPoolBinary.run(
+            ["detect", "-q", "--max-state-mb", "128", "--cells", cells.path, input], timeout: 60)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+    }
 }
