@@ -15,9 +15,10 @@ public struct CellTable: Sendable {
     /// Cell token → site.
     public private(set) var siteOfCell: [String: Site] = [:]
 
-    /// About how many bytes the table holds: per cell a dictionary slot with its two
-    /// strings and coordinates (about 160 bytes at the dictionary's load), and their bytes.
-    /// What `--max-state-mb` counts for it.
+    /// About how many bytes the table holds, as `--max-state-mb` counts it.
+    ///
+    /// Per cell a dictionary slot with its two strings and coordinates (about 160 bytes at
+    /// the dictionary's load), and the strings' bytes.
     public var footprintBytes: Int {
         siteOfCell.reduce(0) { $0 + 160 + $1.key.utf8.count + $1.value.name.utf8.count }
     }
