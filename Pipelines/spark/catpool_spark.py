@@ -372,6 +372,12 @@ def parse_args(argv):
     parser.add_argument("--regions", type=int, default=8, help="number of regions (default 8)")
     parser.add_argument("--partitioning", choices=("grid", "hash"), default="grid", help="sites to regions (default grid)")
     parser.add_argument("--partitions", type=int, help="Spark partitions for the detection stage (default: --regions)")
+    parser.add_argument(
+        "--order",
+        choices=("arrival", "event"),
+        help="order of each region's records: arrival (the dumps' order, as one process reads them; the default "
+        "for dumps) or event time (the default for --table, which has no order of its own)",
+    )
     parser.add_argument("--scratch", help="folder for decompressed dumps (shared by all executors on a cluster)")
     parser.add_argument("--profile", help="a detection profile for catpool (shipped with --files on a cluster)")
     parser.add_argument("--timezone", help="passed to catpool; also the zone of times without one for sorting")
@@ -395,6 +401,8 @@ def build_session(args):
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.level", "ERROR")
         .config("spark.sql.shuffle.partitions", str(max(args.regions, 2)))
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "65536")
@@ -480,6 +488,7 @@ def main(argv):
             F.concat_ws(",", *[as_text[f] for f in present]).alias("line"),
             as_text["imsi"].alias("imsi"),
             as_text["cell"].alias("cell"),
+            F.upper(F.trim(as_text["record_type"])).alias("type"),
             (
                 F.unix_millis(col["event_time"])
                 if isinstance(table.schema[names[mapping.get("event_time", "event_time").lower()]].dataType, T.TimestampType)
@@ -536,6 +545,7 @@ def main(argv):
             "line",
             field("imsi").alias("imsi"),
             field("cell").alias("cell"),
+            F.upper(field("record_type")).alias("type"),
             event_millis(F.element_at(fields, columns["event_time"] + 1), args.timezone).alias("t"),
             F.monotonically_increasing_id().alias("n"),
         )
@@ -547,7 +557,7 @@ def main(argv):
         "region",
         F.coalesce(F.col("cell_region"), F.pmod(F.crc32(F.col("cell")), F.lit(args.regions)).cast("int")),
     )
-    located = located.select("line", "imsi", "region", "t", "n").persist()
+    located = located.select("line", "imsi", "type", "region", "t", "n").persist()
 
     # first pass: the regions each SIM touches
     touched = located.groupBy("imsi").agg(F.collect_set("region").alias("regions"), F.count(F.lit(1)).alias("records"))
@@ -567,7 +577,26 @@ def main(argv):
 
     # route: every record to every region its SIM touches; each region sorted by event time
     routed = located.join(touched.select("imsi", F.explode("regions").alias("target")), "imsi")
+    # time anchors: the day's earliest and latest records that reach the detector (calls and
+    # data) go to every region too, so that each region's catpool has seen the same span of
+    # event time as one process (the hours of past it has watched, who was there from the
+    # start, the last windows evaluated at the end); one record of a SIM makes no candidate
+    admitted = {"MOC", "MTC", "DATA"} | {
+        m.split("=", 1)[0].strip().upper() for m in args.map_type if m.split("=", 1)[-1].strip().upper() in ("MOC", "MTC", "DATA")
+    }
+    data = located.where(F.col("type").isin(sorted(admitted))).where(F.col("t").isNotNull())
+    anchors = data.orderBy("t", "n").limit(1).unionByName(data.orderBy(F.desc("t"), F.desc("n")).limit(1)).distinct()
+    everywhere = spark.range(args.regions).select(F.col("id").cast("int").alias("target"))
+    anchors = (
+        anchors.join(touched.select("imsi", "regions"), "imsi")
+        .crossJoin(everywhere)
+        .where(~F.array_contains(F.col("regions"), F.col("target")))
+        .drop("regions")
+    )
+    routed = routed.unionByName(anchors.select(*routed.columns))
     partitions = args.partitions or args.regions
+    order = args.order or ("event" if args.table else "arrival")
+    figures["order"] = order
     routed = (
         routed.select(
             F.col("target").cast("int").alias("target"),
@@ -576,7 +605,7 @@ def main(argv):
             "n",
         )
         .repartitionByRange(partitions, "target")
-        .sortWithinPartitions("target", F.col("t").asc_nulls_first(), "n")
+        .sortWithinPartitions("target", *(["n"] if order == "arrival" else [F.col("t").asc_nulls_first(), "n"]))
         .select("target", "line")
     )
     runner = make_region_runner(os.path.abspath(args.catpool) if os.path.isfile(args.catpool) else args.catpool,
