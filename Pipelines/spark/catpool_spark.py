@@ -28,10 +28,12 @@ cluster (the union of its SIMs). --report FILE writes the job's figures as JSON.
 """
 
 import argparse
+import atexit
 import json
 import math
 import os
 import re
+import resource
 import shutil
 import stat
 import subprocess
@@ -221,13 +223,15 @@ class RegionProcess:
             self.process.stdin.close()
         except BrokenPipeError:
             pass
-        status = self.process.wait()
+        _, code, usage = os.wait4(self.process.pid, 0)  # its CPU time too
+        self.process.returncode = status = os.waitstatus_to_exitcode(code)
+        self.cpu = usage.ru_utime + usage.ru_stime
         for reader in self.readers:
             reader.join()
         if status != 0:
             message = b"".join(self.err).decode("utf-8", "replace").strip()
             raise RuntimeError(f"catpool exited {status}: {message}")
-        return [line.decode("utf-8") for line in self.out], self.records, time.time() - self.started
+        return [line.decode("utf-8") for line in self.out], self.records, time.time() - self.started, self.cpu
 
 
 def make_region_runner(binary, cells, catpool_args, header):
@@ -255,17 +259,33 @@ def make_region_runner(binary, cells, catpool_args, header):
             return data[start:end].to_pybytes() if data is not None else b""
 
         def result(region, running):
-            decisions, records, seconds = running.finish()
+            decisions, records, seconds, cpu = running.finish()
+            mine = resource.getrusage(resource.RUSAGE_SELF)
+            python_cpu = mine.ru_utime + mine.ru_stime - since[0]
+            since[0] += python_cpu
             return pa.RecordBatch.from_pydict(
                 {
                     "region": pa.array([region] * (len(decisions) + 1), pa.int32()),
                     "seq": pa.array(list(range(-1, len(decisions))), pa.int32()),
                     "line": pa.array(
-                        [json.dumps({"records": records, "seconds": round(seconds, 3)})] + decisions, pa.string()
+                        [
+                            json.dumps(
+                                {
+                                    "records": records,
+                                    "seconds": round(seconds, 3),
+                                    "catpool_cpu": round(cpu, 3),
+                                    "python_cpu": round(python_cpu, 3),
+                                }
+                            )
+                        ]
+                        + decisions,
+                        pa.string(),
                     ),
                 }
             )
 
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        since = [usage.ru_utime + usage.ru_stime]  # this Python worker's CPU: Arrow in, pipe out
         current, running = None, None
         for batch in batches:
             if batch.num_rows == 0:
@@ -467,7 +487,6 @@ def main(argv):
         sc.addFile(os.path.abspath(args.profile))
 
     phase = time.time()
-    scratch_made = None
     if args.table:
         table = spark.read.parquet(args.table)
         names = {c.lower(): c for c in table.columns}
@@ -514,7 +533,8 @@ def main(argv):
         delimiter, columns = header_layout(header, mapping)
         # the reading step: each compressed dump decompressed by zstd/gzip, one Spark task each
         scratch = args.scratch or tempfile.mkdtemp(prefix="catpool-spark-")
-        scratch_made = None if args.scratch else scratch
+        if not args.scratch:
+            atexit.register(shutil.rmtree, scratch, True)  # also when the job fails
         os.makedirs(scratch, exist_ok=True)
         jobs = [(i, os.path.abspath(p), os.path.join(os.path.abspath(scratch), f"{i:05d}.csv")) for i, p in enumerate(args.inputs)]
 
@@ -533,6 +553,7 @@ def main(argv):
             done = sc.parallelize(compressed, len(compressed)).map(lambda j: (j[0], decompress(j))).collect()
             plain.update(dict(done))
         figures["seconds_decompress"] = round(time.time() - phase, 3)
+        phase = time.time()
         texts = [plain[i] for i in sorted(plain)]
         lines = spark.read.text(texts).select(F.col("value").alias("line"), F.input_file_name().alias("file"))
         lines = lines.withColumn("line", F.regexp_replace("line", "^\ufeff", ""))
@@ -573,7 +594,7 @@ def main(argv):
     figures["sims"] = int(sums["sims"] or 0)
     figures["sims_in_several_regions"] = int(sums["crossing_sims"] or 0)
     figures["duplication"] = round(figures["routed_records"] / figures["records"], 3) if figures["records"] else 0
-    figures["seconds_first_pass"] = round(time.time() - phase, 3)
+    figures["seconds_read_and_first_pass"] = round(time.time() - phase, 3)
 
     # route: every record to every region its SIM touches; each region sorted by event time
     routed = located.join(touched.select("imsi", F.explode("regions").alias("target")), "imsi")
@@ -640,12 +661,12 @@ def main(argv):
     figures["clusters_in_several_regions"] = sum(1 for s in summaries if len(s["regions"]) > 1)
     figures["region_records"] = {str(r): per_region[r]["records"] for r in sorted(per_region)}
     figures["region_catpool_seconds"] = {str(r): per_region[r]["seconds"] for r in sorted(per_region)}
+    figures["catpool_cpu_seconds"] = round(sum(v["catpool_cpu"] for v in per_region.values()), 3)
+    figures["pipe_python_cpu_seconds"] = round(sum(v["python_cpu"] for v in per_region.values()), 3)
     figures["seconds_total"] = round(time.time() - began, 3)
     located.unpersist()
     touched.unpersist()
     spark.stop()
-    if scratch_made:
-        shutil.rmtree(scratch_made, ignore_errors=True)
     summary = (
         f"catpool_spark: {figures['records']} records, {figures['sims']} SIMs, {args.regions} regions "
         f"({args.partitioning}), duplication {figures['duplication']}x, {figures['clusters']} clusters "
