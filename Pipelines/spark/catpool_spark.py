@@ -391,6 +391,10 @@ def parse_args(argv):
     parser.add_argument("--table", help="a Parquet table with the contract's columns instead of dumps")
     parser.add_argument("--regions", type=int, default=8, help="number of regions (default 8)")
     parser.add_argument("--partitioning", choices=("grid", "hash"), default="grid", help="sites to regions (default grid)")
+    parser.add_argument(
+        "--driver-memory",
+        help="the driver's heap, which is the executor's in local mode (default 4g with a local master)",
+    )
     parser.add_argument("--partitions", type=int, help="Spark partitions for the detection stage (default: --regions)")
     parser.add_argument(
         "--order",
@@ -407,6 +411,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if bool(args.inputs) == bool(args.table):
         parser.error("give INPUT dumps or --table, not both and not neither")
+    if args.driver_memory is None and (args.master or "").startswith("local"):
+        args.driver_memory = "4g"
     if args.regions < 1:
         parser.error("--regions must be at least 1")
     return args
@@ -418,6 +424,8 @@ def build_session(args):
     builder = SparkSession.builder.appName("catpool")
     if args.master:
         builder = builder.master(args.master)
+    if args.driver_memory:
+        builder = builder.config("spark.driver.memory", args.driver_memory)
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
@@ -474,6 +482,7 @@ def main(argv):
 
     spark = build_session(args)
     figures["seconds_session"] = round(time.time() - began, 3)
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -578,7 +587,8 @@ def main(argv):
         "region",
         F.coalesce(F.col("cell_region"), F.pmod(F.crc32(F.col("cell")), F.lit(args.regions)).cast("int")),
     )
-    located = located.select("line", "imsi", "type", "region", "t", "n").persist()
+    # read once, used three times (first pass, anchors, routing): kept on local disk, not the heap
+    located = located.select("line", "imsi", "type", "region", "t", "n").persist(StorageLevel.DISK_ONLY)
 
     # first pass: the regions each SIM touches
     touched = located.groupBy("imsi").agg(F.collect_set("region").alias("regions"), F.count(F.lit(1)).alias("records"))
