@@ -235,8 +235,8 @@ class RegionProcess:
 
 
 def make_region_runner(binary, cells, catpool_args, header):
-    """mapInArrow function: batches of (target region, line) sorted by region, then event
-    time, are piped region by region through catpool; yields (region, seq, line) rows: for
+    """mapInArrow function: batches of (target region, line) in arrival or event-time order
+    are piped through one catpool per region; yields (region, seq, line) rows: for
     each region a seq -1 row with its record count and catpool's wall time, then its
     decision lines in the order catpool wrote them."""
 
@@ -286,22 +286,22 @@ def make_region_runner(binary, cells, catpool_args, header):
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
         since = [usage.ru_utime + usage.ru_stime]  # this Python worker's CPU: Arrow in, pipe out
-        current, running = None, None
+        # A partition usually holds one region, sometimes several (hashed): each has its own
+        # catpool, fed its rows in the partition's order as they come.
+        running = {}
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             values = batch.column(0).to_numpy(zero_copy_only=False)
             lines = batch.column(1)
-            cuts = [0] + (np.flatnonzero(np.diff(values)) + 1).tolist() + [len(values)]
-            for a, b in zip(cuts, cuts[1:]):
-                region = int(values[a])
-                if region != current:
-                    if running is not None:
-                        yield result(current, running)
-                    current, running = region, RegionProcess(command, header)
-                running.write(as_bytes(lines.slice(a, b - a)), b - a)
-        if running is not None:
-            yield result(current, running)
+            for region in np.unique(values).tolist():
+                if region not in running:
+                    running[region] = RegionProcess(command, header)
+                mask = values == region
+                rows = lines if mask.all() else lines.filter(pa.array(mask))
+                running[region].write(as_bytes(rows), len(rows))
+        for region in sorted(running):
+            yield result(region, running[region])
 
     return runner
 
@@ -641,7 +641,8 @@ def main(argv):
             "n",
         )
         .repartition(partitions, "target")  # hashed: no sampling pass; a task may get several regions
-        .sortWithinPartitions("target", *(["n"] if order == "arrival" else [F.col("t").asc_nulls_first(), "n"]))
+        # one long key sorts by radix (arrival); the regions of a partition are told apart later
+        .sortWithinPartitions(*(["n"] if order == "arrival" else [F.col("t").asc_nulls_first(), "n"]))
         .select("target", "line")
     )
     runner = make_region_runner(os.path.abspath(args.catpool) if os.path.isfile(args.catpool) else args.catpool,
