@@ -16,8 +16,9 @@ The catpool binary is the detector; this job only routes records to it (docs/sca
 3. first pass: the set of regions each SIM (IMSI) touches in the input;
 4. route: each record goes to every region its SIM touches, so a SIM's whole day is in every
    region where it may be clustered (its data sessions, where it came from, when it came);
-5. detect: each region's records, sorted by event time, are piped through one catpool process
-   (`catpool detect -q`), in a Spark task;
+   the day's first and last call or data record go to every region (time anchors);
+5. detect: each region's records, in the dumps' order (or by event time: --order), are piped
+   through one catpool process (`catpool detect -q`), in a Spark task;
 6. keep and merge: a region keeps only the decisions located at its own sites; decisions of
    several regions about clusters that share SIMs are one cluster; the merged clusters are
    numbered cp-1, cp-2, ... by first detected_at, then smallest IMSI.
