@@ -526,6 +526,7 @@ def main(argv):
                 else event_millis(as_text["event_time"], args.timezone)
             ).alias("t"),
             F.monotonically_increasing_id().alias("n"),
+            F.lit(0).cast("long").alias("place"),
         )
     else:
         for path in args.inputs:
@@ -554,7 +555,8 @@ def main(argv):
             _, source, target = job
             command = decompress_command(source)
             if command is None:
-                return source
+                os.symlink(source, target)  # plain: read in place, under its input's number
+                return target
             with open(target, "wb") as sink:
                 subprocess.run(command, stdout=sink, check=True)
             return target
@@ -567,7 +569,16 @@ def main(argv):
         figures["seconds_decompress"] = round(time.time() - phase, 3)
         phase = time.time()
         texts = [plain[i] for i in sorted(plain)]
-        lines = spark.read.text(texts).select(F.col("value").alias("line"), F.input_file_name().alias("file"))
+        # Spark packs file splits into partitions largest first, so the ids it numbers rows with
+        # follow one file's order but not the inputs' order: with several inputs a row's place
+        # is (its input's number, its split's offset) and then the id, which runs on within a split
+        lines = spark.read.text(texts).select(
+            F.col("value").alias("line"),
+            (
+                F.substring(F.col("_metadata.file_name"), 1, 5).cast("long") * F.lit(1 << 44)
+                + F.col("_metadata.file_block_start")
+            ).alias("place"),
+        )
         # blank lines, comments and headers (the first may carry a byte-order mark) are catpool's
         # to count; the job drops them and gives each region one header
         lines = lines.where(
@@ -584,6 +595,7 @@ def main(argv):
             F.upper(field("record_type")).alias("type"),
             event_millis(F.element_at(fields, columns["event_time"] + 1), args.timezone).alias("t"),
             F.monotonically_increasing_id().alias("n"),
+            "place",
         )
 
     # locate: cell -> site -> region; a cell the table lacks is a location of its own
@@ -594,7 +606,7 @@ def main(argv):
         F.coalesce(F.col("cell_region"), F.pmod(F.crc32(F.col("cell")), F.lit(args.regions)).cast("int")),
     )
     # read once, used three times (first pass, anchors, routing): kept on local disk, not the heap
-    located = located.select("line", "imsi", "type", "region", "t", "n").persist(StorageLevel.DISK_ONLY)
+    located = located.select("line", "imsi", "type", "region", "t", "place", "n").persist(StorageLevel.DISK_ONLY)
 
     # first pass: the regions each SIM touches
     touched = located.groupBy("imsi").agg(F.collect_set("region").alias("regions"), F.count(F.lit(1)).alias("records"))
@@ -622,7 +634,9 @@ def main(argv):
         m.split("=", 1)[0].strip().upper() for m in args.map_type if m.split("=", 1)[-1].strip().upper() in ("MOC", "MTC", "DATA")
     }
     data = located.where(F.col("type").isin(sorted(admitted))).where(F.col("t").isNotNull())
-    anchors = data.orderBy("t", "n").limit(1).unionByName(data.orderBy(F.desc("t"), F.desc("n")).limit(1)).distinct()
+    first = data.orderBy("t", "place", "n").limit(1)
+    last = data.orderBy(F.desc("t"), F.desc("place"), F.desc("n")).limit(1)
+    anchors = first.unionByName(last).distinct()
     everywhere = spark.range(args.regions).select(F.col("id").cast("int").alias("target"))
     anchors = (
         anchors.join(touched.select("imsi", "regions"), "imsi")
@@ -633,17 +647,19 @@ def main(argv):
     routed = routed.unionByName(anchors.select(*routed.columns))
     partitions = args.partitions or args.regions
     order = args.order or ("event" if args.table else "arrival")
+    arrival = ["place", "n"] if args.inputs and len(args.inputs) > 1 else ["n"]
     figures["order"] = order
     routed = (
         routed.select(
             F.col("target").cast("int").alias("target"),
             F.concat(F.col("line").cast("binary"), F.lit(b"\n")).alias("line"),
             "t",
+            "place",
             "n",
         )
         .repartition(partitions, "target")  # hashed: no sampling pass; a task may get several regions
         # one long key sorts by radix (arrival); the regions of a partition are told apart later
-        .sortWithinPartitions(*(["n"] if order == "arrival" else [F.col("t").asc_nulls_first(), "n"]))
+        .sortWithinPartitions(*arrival if order == "arrival" else [F.col("t").asc_nulls_first(), *arrival])
         .select("target", "line")
     )
     runner = make_region_runner(os.path.abspath(args.catpool) if os.path.isfile(args.catpool) else args.catpool,
