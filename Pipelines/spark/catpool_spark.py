@@ -249,7 +249,11 @@ def make_region_runner(binary, cells, catpool_args, header):
         command = [path, "detect", "-q"]
         if cells:
             command += ["--cells", resolve_file(cells)]
-        command += catpool_args + ["-"]
+        extra = list(catpool_args)
+        for i in range(len(extra) - 1):
+            if extra[i] in ("--profile", "--allow"):
+                extra[i + 1] = resolve_file(extra[i + 1])  # shipped with --files on a cluster
+        command += extra + ["-"]
 
         def as_bytes(piece):
             # the values of a binary array slice are its lines back to back: no per-line work
