@@ -54,7 +54,11 @@ import Testing
         let run = try Self.stopLiveRun(with: signal)
         #expect(run.status == status)
         #expect(run.stdout.contains("\"event\":\"flagged\""), "decisions so far are out")
-        #expect(run.stats.contains("\"records\":2125"), "the statistics are written")
+        // The statistics are written, counting what was read before the signal: at least the
+        // records up to the flagging window (the signal can come before the rest is parsed).
+        let stats = try JSONSerialization.jsonObject(with: Data(run.stats.utf8)) as? [String: Any]
+        let records = try #require(stats?["records"] as? Int, "the statistics are written")
+        #expect((300...2125).contains(records), "\(run.stats)")
         #expect(run.stateAfter == run.stateBefore, "the state file is left as it was")
     }
 
