@@ -8,6 +8,7 @@
 #   zstd -dc DAY >/dev/null
 #   catpool check -q DAY                       (reading alone: decode, split, parse)
 #   catpool detect -q --cells CELLS DAY        (the main job)
+#   the simple rule in DuckDB                  (Pipelines/simple-rule.sql, if duckdb is there)
 # and prints the medians, each as a ratio to zstd -dc, with peak RSS (/usr/bin/time) and the
 # detection quality of the last run (catpool score). Then, unless FLAT=0, it simulates 48
 # hours of the same population and compares detect's peak RSS on it with the 24-hour one:
@@ -48,11 +49,23 @@ measure() {  # measure OUTPUT COMMAND...: prints "seconds peak_kb" of one run, s
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# The simple rule in DuckDB (Pipelines/simple-rule.sql, two threads), the tool an analyst
+# would pick, when python3 has duckdb (pip install duckdb).
+jobs=(check detect)
+rule=(python3 -c 'import duckdb, sys
+con = duckdb.connect(); con.execute("SET threads = 2")
+con.execute("SET VARIABLE dump = ?", [sys.argv[1]])
+print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")' \
+  "$day" Pipelines/simple-rule.sql)
+python3 -c 'import duckdb' 2>/dev/null && jobs+=(duckdb)
 declare -A times peaks
 for ((i = 0; i < runs; i++)); do
   read -r s _ < <(measure /dev/null zstd -dc "$day"); times[zstd]+="$s "
   read -r s kb < <(measure /dev/null "$catpool" check -q "$day"); times[check]+="$s "; peaks[check]=$kb
   read -r s kb < <(measure "$data/detected.jsonl" "$catpool" detect -q --cells "$cells" "$day"); times[detect]+="$s "; peaks[detect]=$kb
+  if [[ " ${jobs[*]} " == *" duckdb "* ]]; then
+    read -r s kb < <(measure /dev/null "${rule[@]}"); times[duckdb]+="$s "; peaks[duckdb]=$kb
+  fi
 done
 records=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['records'])" "$truth" 2>/dev/null || echo 0)
 zstd_median=$(printf '%s\n' ${times[zstd]} | median)
@@ -60,11 +73,15 @@ zstd_median=$(printf '%s\n' ${times[zstd]} | median)
 echo "machine:  $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(swift --version 2>/dev/null | head -1)"
 echo "day:      $day ($subscribers subscribers, $records records, $(stat -c %s "$day") bytes compressed)"
 echo "zstd -dc: ${zstd_median} s (runs: ${times[zstd]})"
-for job in check detect; do
+for job in "${jobs[@]}"; do
   job_median=$(printf '%s\n' ${times[$job]} | median)
   awk -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" -v kb="${peaks[$job]}" -v all="${times[$job]}" \
     'BEGIN { printf "%-9s %s s (runs: %s) = %.2f x zstd -dc, %.2f M records/s, peak RSS %d MB\n", name ":", c, all, z / c, n / c / 1e6, kb / 1024 }'
 done
+if [ -n "${times[duckdb]:-}" ]; then
+  awk -v d="$(printf '%s\n' ${times[detect]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \
+    'BEGIN { printf "detect is %.1f x faster than the simple rule in DuckDB\n", r / d }'
+fi
 echo "quality:  $("$catpool" score --truth "$truth" "$data/detected.jsonl" | tail -1)"
 
 if [ "${FLAT:-1}" != 0 ]; then
