@@ -227,23 +227,36 @@ struct PackedSlot {
     init?(packing token: UnsafeRawBufferPointer) {
         let count = token.count
         guard count > 0, count <= Self.maxLength, let base = token.baseAddress else { return nil }
-        var nibbles: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var offset = 0
-        var part = 0
-        while offset < count {
-            let length = min(8, count - offset)
-            let word = Self.load(base + offset, length)
-            guard let packed = Self.pack(word, length) else { return nil }
-            switch part {
-            case 0: nibbles.0 = packed
-            case 1: nibbles.1 = packed
-            default: nibbles.2 = packed
-            }
-            offset += 8
-            part += 1
+        // Straight-line for the usual 9 to 22 bytes: whole words, then the last bytes read as
+        // the end of the word that finishes the token (inside it), shifted down.
+        guard count > 8 else {
+            guard let packed = Self.pack(Self.load(base, count), count) else { return nil }
+            low = packed
+            high = UInt64(count) << 24
+            return
         }
-        low = nibbles.0 | nibbles.1 << 32
-        high = nibbles.2 | UInt64(count) << 24
+        guard let first = Self.pack(base.loadUnaligned(as: UInt64.self), 8),
+            let second = Self.pack(Self.tail(base, count, from: 8), min(8, count - 8))
+        else { return nil }
+        var third: UInt64 = 0
+        if count > 16 {
+            guard let packed = Self.pack(Self.tail(base, count, from: 16), count - 16) else {
+                return nil
+            }
+            third = packed
+        }
+        low = first | second << 32
+        high = third | UInt64(count) << 24
+    }
+
+    /// The bytes of `base[offset..<min(offset + 8, count)]` as a little-endian word, zero above,
+    /// read as one load ending at `count` (the token has at least eight bytes before it).
+    @inline(__always)
+    static func tail(_ base: UnsafeRawPointer, _ count: Int, from offset: Int) -> UInt64 {
+        let length = min(8, count - offset)
+        let word = base.loadUnaligned(fromByteOffset: offset + length - 8, as: UInt64.self)
+        // (Masking shift: `length` is 1...8, and the plain `>>` checks for overshifts.)
+        return word &>> UInt64(truncatingIfNeeded: (8 &- length) &* 8)
     }
 
     /// Up to eight bytes at `start`, little-endian, zero above `length`; reads no further.

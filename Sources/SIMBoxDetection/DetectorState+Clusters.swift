@@ -326,8 +326,13 @@ extension DetectorState {
             else { continue }
             let location =
                 places.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key ?? cluster.location
-            let observation = observe(
-                sims.sorted { imsi(of: $0) < imsi(of: $1) }, end: end)
+            // An unflagged cluster too small to flag is not scored: nothing reads its score
+            // before it is flagged, and at a busy hub most clusters a minute are such.
+            let canFlag = cluster.id != nil || Double(sims.count) >= profile.minSIMs
+            let observation =
+                canFlag
+                ? observe(sims.sorted { imsi(of: $0) < imsi(of: $1) }, end: end)
+                : Observation(sims: [], statistics: .init(), score: 0, reasons: [])
             let gained = sims.contains { !cluster.sims.contains($0) }
             let moved = !cluster.sims.isEmpty && cluster.location != location
             if cluster.id == nil {

@@ -23,8 +23,8 @@ public struct StateLimits: Sendable, Equatable {
     public var maxCells: Int { max(1024, maxBytes / 8 / 64) }
 
     /// Bytes one call in the window costs at most: its 24-byte event in a bucket array that
-    /// may have doubled, its callee pair's 16-byte slot in a table kept under half load that
-    /// may have doubled, and its 32-byte queued step.
+    /// may have doubled, its callee pair's 16-byte slot in a table that may have just doubled
+    /// at 70 % load (46 bytes a pair; 64 counted), and its 32-byte queued step.
     static let bytesPerWindowCall = 2 * 24 + 4 * 16 + 32
 
     /// The most calls the window holds at once (about 6 million in the default 2 GiB, where

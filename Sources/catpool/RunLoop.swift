@@ -66,7 +66,7 @@ struct RunLoop {
         case .success(let made): pipeline = made
         case .failure(let error): return error.status
         }
-        let reader = DecodingReader(inputs: options.inputs)
+        let reader = DecodingReader(inputs: options.inputs, hashes: options.stats != nil)
         reader.start()
         if configuration.detection?.runsOnOwnThread == true { lowerThreadPriority() }
         var output = PipelineOutput()

@@ -1,4 +1,4 @@
-import CDRRecords
+@testable import CDRRecords
 import Testing
 
 struct IdentifiersTests {
@@ -57,6 +57,28 @@ struct IdentifierOrderTests {
         #expect(
             sortedNumbers
                 == numbers.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }.sorted())
+    }
+}
+
+/// The table-driven digit count and the packed order against the digit strings themselves,
+/// on random strings of every length (leading zeros included).
+struct PackedOrderTests {
+    @Test func countsAndOrdersAsTheDigitStringsDo() {
+        var generator = SystemRandomNumberGenerator()
+        let strings = (0..<2_000).map { _ in
+            String((0..<Int.random(in: 1...18, using: &generator)).map { _ in
+                Character(String(Int.random(in: 0...9, using: &generator)))
+            })
+        }
+        for text in strings {
+            let packed = text.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
+            #expect(PackedDigits.digitCount(packed) == text.count, "\(text)")
+        }
+        for (a, b) in zip(strings, strings.shuffled(using: &generator)) {
+            let packedA = a.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
+            let packedB = b.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
+            #expect(PackedDigits.lexicographicallyPrecedes(packedA, packedB) == (a < b), "\(a) \(b)")
+        }
     }
 }
 

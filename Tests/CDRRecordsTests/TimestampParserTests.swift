@@ -105,6 +105,26 @@ struct TimestampParserTests {
         }
     }
 
+    /// The extended form's word-at-a-time clock against the basic form's digit-by-digit one,
+    /// on random clocks: digits mostly, now and then a byte just outside "0"..."9" or far
+    /// from it, and hours, minutes and seconds past their ranges.
+    @Test func readsTheClockAsTheBasicFormDoes() {
+        let strays: [UInt8] = [0x00, 0x2F, 0x3A, 0x20, 0x2B, 0x7F, 0x80, 0xB0, 0xFF]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            var clock = (0..<6).map { _ in UInt8.random(in: 0x30...0x39, using: &generator) }
+            if Bool.random(using: &generator) {
+                clock[Int.random(in: 0..<6, using: &generator)] = strays.randomElement(
+                    using: &generator)!
+            }
+            let pairs = [clock[0..<2], clock[2..<4], clock[4..<6]].map(Array.init)
+            let extended = Array("2026-11-20T".utf8) + pairs.joined(separator: [0x3A]) + [0x5A]
+            let basic = Array("20261120T".utf8) + clock + [0x5A]
+            #expect(
+                TimestampParser().parse(extended) == TimestampParser().parse(basic), "\(clock)")
+        }
+    }
+
     private func parse(_ text: String, _ parser: TimestampParser = TimestampParser()) -> EventTime?
     {
         parser.parse(Array(text.utf8))
