@@ -1,5 +1,6 @@
-@testable import CDRRecords
 import Testing
+
+@testable import CDRRecords
 
 struct IdentifiersTests {
     @Test func keepsLeadingZerosOfIMSIs() throws {
@@ -66,9 +67,10 @@ struct PackedOrderTests {
     @Test func countsAndOrdersAsTheDigitStringsDo() {
         var generator = SystemRandomNumberGenerator()
         let strings = (0..<2_000).map { _ in
-            String((0..<Int.random(in: 1...18, using: &generator)).map { _ in
-                Character(String(Int.random(in: 0...9, using: &generator)))
-            })
+            String(
+                (0..<Int.random(in: 1...18, using: &generator)).map { _ in
+                    Character(String(Int.random(in: 0...9, using: &generator)))
+                })
         }
         for text in strings {
             let packed = text.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
@@ -77,7 +79,8 @@ struct PackedOrderTests {
         for (a, b) in zip(strings, strings.shuffled(using: &generator)) {
             let packedA = a.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
             let packedB = b.utf8.reduce(UInt64(1)) { $0 * 10 + UInt64($1 - 0x30) }
-            #expect(PackedDigits.lexicographicallyPrecedes(packedA, packedB) == (a < b), "\(a) \(b)")
+            #expect(
+                PackedDigits.lexicographicallyPrecedes(packedA, packedB) == (a < b), "\(a) \(b)")
         }
     }
 }
