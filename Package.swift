@@ -37,9 +37,11 @@ let package = Package(
 
         // MARK: - Core (no I/O)
         .target(name: "CDRInput", dependencies: ["CZstd", "CZlib"]),
-        .target(name: "CDRRecords", dependencies: ["CSupport"]),
+        .target(name: "OpenAddressing", dependencies: ["CSupport"]),
+        .target(name: "CDRRecords", dependencies: ["CSupport", "OpenAddressing"]),
         .target(name: "SlidingWindows"),
-        .target(name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "CSupport"]),
+        .target(
+            name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "OpenAddressing", "CSupport"]),
         .target(
             name: "CDRPipeline",
             dependencies: [
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation", "CDRPipeline"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
+        .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "CDRReportTests", dependencies: ["CDRReport", "CDRPipeline"]),

@@ -1,17 +1,19 @@
 import Glibc
+import OpenAddressing
 
 /// Gives each distinct cell token a dense integer id, in order of first appearance.
 ///
 /// Operators name cells with digits and separators (`460-00-4521-12345`). Such a token of
 /// up to 22 bytes packs into 93 bits, four per byte and its length, and the id takes the
-/// other 32 of a 16-byte slot: one probe touches one slot, where hashing the string and comparing it with
-/// a stored copy touched four places. With tens of thousands of cells that is the
+/// other 32 of a 16-byte slot: one probe touches one slot, where hashing the string and
+/// comparing it with a stored copy touched four places. With tens of thousands of cells that is the
 /// difference between one cache miss a record and four (a dense city has 60,000 cells).
 /// Other tokens go to a byte-hashed table with the tokens in an arena. Interning a cell
 /// seen before allocates nothing. Ids are assigned in input order, so the same input gives
 /// the same ids in every run.
 ///
-/// - Complexity: `intern` is O(token length) expected; the tables double at half load.
+/// - Complexity: `intern` is O(token length) expected; the tables (`ProbeTable`s) double at
+///   70 % load.
 public final class CellInterner {
     /// The number of distinct cells seen.
     @exclusivity(unchecked) public private(set) var count = 0
@@ -20,15 +22,10 @@ public final class CellInterner {
     // while an access is open, so the runtime's exclusivity checks (about 170 instructions a
     // record, measured with callgrind) buy nothing here.
 
-    /// Packed tokens: a power of two of slots, empty when `high == 0` (a packed token's
-    /// id + 1 sits in its top 32 bits).
-    @exclusivity(unchecked) private var packedSlots: UnsafeMutableBufferPointer<PackedSlot>
-    @exclusivity(unchecked) private var packedCount = 0
-    /// Other tokens: slot → id + 1 (0 = empty); its count is a power of two.
-    @exclusivity(unchecked) private var slots: UnsafeMutableBufferPointer<UInt32>
-    @exclusivity(unchecked) private var slotsUsed = 0
-    /// id → hash of its token (0 for packed ones), to skip most byte comparisons while probing.
-    @exclusivity(unchecked) private var hashes: [UInt64] = []
+    /// Packed tokens (a packed token's id + 1 sits in the top 32 bits of its slot's `high`).
+    @exclusivity(unchecked) private var packedSlots: ProbeTable<PackedSlot>
+    /// Other tokens, by the hash of their bytes.
+    @exclusivity(unchecked) private var hashedSlots = ProbeTable<HashedSlot>()
     /// id → start of its token in `arena`; `offsets[id + 1]` is the end.
     @exclusivity(unchecked) private var offsets: [Int] = [0]
     @exclusivity(unchecked) private var arena: [UInt8] = []
@@ -38,19 +35,8 @@ public final class CellInterner {
 
     public init(expectedCount: Int = 4096, limit: Int = Int(UInt32.max - 1)) {
         self.limit = limit
-        var capacity = 16
-        while capacity < expectedCount * 2 { capacity *= 2 }
-        packedSlots = .allocate(capacity: capacity)
-        packedSlots.initialize(repeating: PackedSlot(low: 0, high: 0))
-        slots = .allocate(capacity: 16)
-        slots.initialize(repeating: 0)
-        hashes.reserveCapacity(expectedCount)
+        packedSlots = ProbeTable(expectedCount: expectedCount)
         offsets.reserveCapacity(expectedCount + 1)
-    }
-
-    deinit {
-        packedSlots.deallocate()
-        slots.deallocate()
     }
 
     /// Returns the id of `token`, assigning the next id when it is new, or `.overflow` when it
@@ -61,41 +47,20 @@ public final class CellInterner {
         return intern(hashed: token)
     }
 
-    /// The packed table's slot holding `key`, with its cell, or the empty slot ending its
-    /// probe sequence.
-    @inline(__always)
-    private func find(_ key: PackedSlot) -> (slot: Int, cell: CellID?) {
-        let mask = packedSlots.count - 1
-        var slot = key.slotHash & mask
-        while true {
-            let entry = packedSlots[slot]
-            if entry.high == 0 { return (slot, nil) }
-            if entry.low == key.low,
-                UInt32(truncatingIfNeeded: entry.high) == UInt32(truncatingIfNeeded: key.high)
-            {
-                return (slot, CellID(rawValue: UInt32(truncatingIfNeeded: entry.high >> 32) - 1))
-            }
-            slot = (slot + 1) & mask
-        }
-    }
-
     @inline(__always)
     private func intern(packed key: PackedSlot, _ token: UnsafeRawBufferPointer) -> CellID {
-        let (slot, found) = find(key)
-        if let found { return found }
-        guard let id = newID(token, hash: 0) else { return .overflow }
-        packedSlots[slot] = PackedSlot(low: key.low, high: key.high | (UInt64(id + 1) << 32))
-        packedCount += 1
-        if packedCount * 2 > packedSlots.count { growPacked() }
+        let (index, found) = packedSlots.find(key.probeHash) { $0.holds(key) }
+        if found { return packedSlots[index].cell }
+        guard let id = newID(token) else { return .overflow }
+        packedSlots.fill(index, with: key.with(id: id))
         return CellID(rawValue: UInt32(truncatingIfNeeded: id))
     }
 
     /// Records a new token's bytes and returns its id, or `nil` past `limit`.
-    private func newID(_ token: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+    private func newID(_ token: UnsafeRawBufferPointer) -> Int? {
         guard count < limit else { return nil }
         let id = count
         count += 1
-        hashes.append(hash)
         arena.append(contentsOf: token)
         offsets.append(arena.count)
         return id
@@ -103,19 +68,10 @@ public final class CellInterner {
 
     private func intern(hashed token: UnsafeRawBufferPointer) -> CellID {
         let hash = ByteHash.hash(token)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { break }
-            let id = Int(entry - 1)
-            if hashes[id] == hash, tokenEquals(id, token) { return CellID(rawValue: entry - 1) }
-            slot = (slot + 1) & mask
-        }
-        guard let id = newID(token, hash: hash) else { return .overflow }
-        slots[slot] = UInt32(truncatingIfNeeded: id + 1)
-        slotsUsed += 1
-        if slotsUsed * 2 > slots.count { grow() }
+        let (index, found) = hashedSlots.find(hash) { $0.hash == hash && tokenEquals($0.id, token) }
+        if found { return CellID(rawValue: UInt32(truncatingIfNeeded: hashedSlots[index].id)) }
+        guard let id = newID(token) else { return .overflow }
+        hashedSlots.fill(index, with: HashedSlot(hash: hash, id: id))
         return CellID(rawValue: UInt32(truncatingIfNeeded: id))
     }
 
@@ -130,16 +86,15 @@ public final class CellInterner {
         var token = token
         return token.withUTF8 { bytes -> CellID? in
             let raw = UnsafeRawBufferPointer(bytes)
-            if let key = PackedSlot(packing: raw) { return find(key).cell }
-            let hash = ByteHash.hash(raw)
-            let mask = slots.count - 1
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] != 0 {
-                let id = Int(slots[slot] - 1)
-                if hashes[id] == hash, tokenEquals(id, raw) { return CellID(rawValue: UInt32(id)) }
-                slot = (slot + 1) & mask
+            if let key = PackedSlot(packing: raw) {
+                let (index, found) = packedSlots.find(key.probeHash) { $0.holds(key) }
+                return found ? packedSlots[index].cell : nil
             }
-            return nil
+            let hash = ByteHash.hash(raw)
+            let (index, found) = hashedSlots.find(hash) {
+                $0.hash == hash && tokenEquals($0.id, raw)
+            }
+            return found ? CellID(rawValue: UInt32(truncatingIfNeeded: hashedSlots[index].id)) : nil
         }
     }
 
@@ -156,10 +111,15 @@ public final class CellInterner {
         bytes.append(contentsOf: arena[offsets[id]..<offsets[id + 1]])
     }
 
-    /// Bytes held by the table, the hashes and the arena.
+    /// Bytes held by the tables and the arena.
     public var footprintBytes: Int {
-        packedSlots.count * MemoryLayout<PackedSlot>.stride + slots.count * 4
-            + hashes.capacity * 8 + offsets.capacity * 8 + arena.capacity
+        packedSlots.bytes + hashedSlots.bytes + offsets.capacity * 8 + arena.capacity
+    }
+
+    /// Checks both tables in debug builds (see `ProbeTable.checkInvariants`).
+    public func checkInvariants() {
+        packedSlots.checkInvariants()
+        hashedSlots.checkInvariants()
     }
 
     // MARK: - Private
@@ -177,31 +137,22 @@ public final class CellInterner {
         }
     }
 
-    private func growPacked() {
-        let old = packedSlots
-        packedSlots = .allocate(capacity: old.count * 2)
-        packedSlots.initialize(repeating: PackedSlot(low: 0, high: 0))
-        let mask = packedSlots.count - 1
-        for entry in old where entry.high != 0 {
-            var slot = entry.slotHash & mask
-            while packedSlots[slot].high != 0 { slot = (slot + 1) & mask }
-            packedSlots[slot] = entry
-        }
-        old.deallocate()
+}
+
+/// A token that does not pack: the hash of its bytes and its id (the bytes are in the arena).
+struct HashedSlot: ProbeSlot {
+    var hash: UInt64
+    private var idPlusOne: UInt32
+
+    init(hash: UInt64, id: Int) {
+        self.hash = hash
+        idPlusOne = UInt32(truncatingIfNeeded: id + 1)
     }
 
-    private func grow() {
-        let old = slots
-        slots = .allocate(capacity: old.count * 2)
-        slots.initialize(repeating: 0)
-        let mask = slots.count - 1
-        for entry in old where entry != 0 {
-            var slot = Int(truncatingIfNeeded: hashes[Int(entry - 1)]) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = entry
-        }
-        old.deallocate()
-    }
+    static var empty: HashedSlot { HashedSlot(hash: 0, id: -1) }
+    var isEmpty: Bool { idPlusOne == 0 }
+    var probeHash: UInt64 { hash }
+    var id: Int { Int(idPlusOne) - 1 }
 }
 
 /// A cell token of digits and the separators `-` `.` `/` `:` packed four bits a byte.
@@ -210,7 +161,7 @@ public final class CellInterner {
 /// a token is its bytes' low nibbles and its length: bytes 0-15 in `low`, 16-21 in bits 0-23
 /// of `high`, the length in bits 24-28. The high half of `high` holds the id + 1 in a
 /// table slot (0: empty). Eight bytes are checked and packed at a time.
-struct PackedSlot {
+struct PackedSlot: ProbeSlot {
     var low: UInt64
     var high: UInt64
 
@@ -290,18 +241,36 @@ struct PackedSlot {
         return nibbles
     }
 
-    /// The slot to probe first, from the token's bits (the id is masked out).
+    static var empty: PackedSlot { PackedSlot(low: 0, high: 0) }
+    /// A token packs with its length, never 0, in `high`.
+    var isEmpty: Bool { high == 0 }
+
+    /// Whether this slot holds `key`'s token (whatever its id).
+    @inline(__always)
+    func holds(_ key: PackedSlot) -> Bool {
+        low == key.low && UInt32(truncatingIfNeeded: high) == UInt32(truncatingIfNeeded: key.high)
+    }
+
+    /// The slot for `key`'s token with its id.
+    func with(id: Int) -> PackedSlot {
+        PackedSlot(low: low, high: high | (UInt64(id + 1) << 32))
+    }
+
+    /// The interned cell of an occupied slot.
+    var cell: CellID { CellID(rawValue: UInt32(truncatingIfNeeded: high >> 32) - 1) }
+
+    /// The hash of the token's bits (the id is masked out).
     ///
     /// Cell names share long prefixes (`460-00-4…`) and differ in their last digits: the
-    /// finaliser (MurmurHash3's fmix64) folds every bit into the low ones the table uses.
+    /// finaliser (MurmurHash3's fmix64) folds every bit into the top ones the table uses.
     @inline(__always)
-    var slotHash: Int {
+    var probeHash: UInt64 {
         var mixed = low ^ ((high & 0xFFFF_FFFF) &* 0x9E37_79B9_7F4A_7C15)
         mixed ^= mixed >> 33
         mixed &*= 0xFF51_AFD7_ED55_8CCD
         mixed ^= mixed >> 33
         mixed &*= 0xC4CE_B9FE_1A85_EC53
         mixed ^= mixed >> 33
-        return Int(truncatingIfNeeded: mixed)
+        return mixed
     }
 }

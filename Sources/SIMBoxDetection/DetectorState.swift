@@ -191,6 +191,7 @@ final class DetectorState {
             countQueuedSteps()
             evaluatedUpTo = end
             evaluate(windowEnd: end, into: &decisions)
+            checkInvariants(evaluation: Int(end / windows.hopMilliseconds))
         }
     }
 

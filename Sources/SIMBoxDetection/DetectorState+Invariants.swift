@@ -1,0 +1,69 @@
+extension DetectorState {
+    /// Checks what every evaluation leaves true, in debug builds; a no-op in release builds.
+    ///
+    /// - each lookup table keeps its own invariants (`ProbeTable.checkInvariants`);
+    /// - every live SIM (non-zero IMSI) is found by its IMSI, and by its MSISDN when it has one,
+    ///   and the tables hold nothing else;
+    /// - an evicted SIM is in no table and no cluster; free and quarantined numbers are evicted;
+    /// - each SIM's distinct callees are its pairs in the callee table;
+    /// - window counts are never negative;
+    /// - `hot` holds exactly the SIMs marked hot, once each;
+    /// - a SIM's cluster is tracked and holds it.
+    ///
+    /// O(SIMs + callee pairs); with more than 5,000 SIMs it runs at every 64th evaluation, so
+    /// debug test runs stay quick.
+    func checkInvariants(evaluation: Int) {
+        #if DEBUG
+            guard history.count <= 5_000 || evaluation % 64 == 0 else { return }
+            simByIMSI.checkInvariants()
+            simByMSISDN.checkInvariants()
+            callees.checkInvariants()
+            var live = 0
+            var withNumber = 0
+            var pairs = [Int32](repeating: 0, count: history.count)
+            callees.forEachPair { sim, _, count in
+                precondition(Int(sim) < history.count && count > 0, "a callee pair of no SIM")
+                pairs[Int(sim)] += 1
+            }
+            var isListedHot = [Bool](repeating: false, count: history.count)
+            for sim in hot {
+                precondition(!isListedHot[Int(sim)], "SIM \(sim) is in hot twice")
+                isListedHot[Int(sim)] = true
+            }
+            for sim in 0..<Int32(history.count) {
+                let entry = history[sim]
+                let window = counts[sim]
+                precondition(
+                    window.callsOut >= 0 && window.callsInExternal >= 0
+                        && window.callsInFromBusy >= 0 && window.answered >= 0
+                        && window.distinctCallees >= 0, "SIM \(sim) counts below zero")
+                precondition(Int(window.distinctCallees) == pairs[Int(sim)], "SIM \(sim) callees")
+                precondition(window.isHot == isListedHot[Int(sim)], "SIM \(sim) hot mark")
+                if entry.cluster >= 0 {
+                    precondition(
+                        tracked[Int(entry.cluster)]?.sims.contains(sim) == true,
+                        "SIM \(sim) in an untracked cluster")
+                }
+                guard entry.imsi != 0 else {
+                    precondition(entry.cluster < 0, "evicted SIM \(sim) in a cluster")
+                    continue
+                }
+                live += 1
+                precondition(
+                    simByIMSI.number(for: entry.imsi) { history[$0].imsi == entry.imsi } == sim,
+                    "SIM \(sim) not found by its IMSI")
+                if entry.msisdn != 0 {
+                    withNumber += 1
+                    precondition(
+                        simByMSISDN.number(for: entry.msisdn) { history[$0].msisdn == entry.msisdn }
+                            >= 0, "SIM \(sim) not found by its MSISDN")
+                }
+            }
+            precondition(simByIMSI.count == live, "the IMSI table holds evicted SIMs")
+            precondition(simByMSISDN.count == withNumber, "the MSISDN table holds evicted SIMs")
+            for sim in freeNumbers + quarantined.map(\.number) {
+                precondition(history[sim].imsi == 0, "a free number names a live SIM")
+            }
+        #endif
+    }
+}
