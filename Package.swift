@@ -77,6 +77,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput", "SIMBoxDetection"]),
+        // The executable's threads (`HandOff`, `DecodingReader`, `DetectorThread`) against
+        // running inline.
+        .testTarget(name: "catpoolTests", dependencies: ["catpool", "CDRPipeline", "CDRSimulation"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -68,7 +68,7 @@ struct RunLoop {
         }
         let reader = DecodingReader(inputs: options.inputs)
         reader.start()
-        if configuration.detection?.runsOnOwnThread == true { lowerThreadPriority() }
+        if configuration.detection != nil { lowerThreadPriority() }
         var output = PipelineOutput()
         var status = ExitStatus.success
         var inputName = "-"
@@ -81,7 +81,7 @@ struct RunLoop {
         var hasWarnedOfNaiveTimes = options.timezone != nil
 
         func drain() throws(OutputFile.OutputError) {
-            if !output.diagnostics.isEmpty || (stdoutIsTerminal && !output.events.isEmpty) {
+            if !output.warnings.isEmpty || (stdoutIsTerminal && !output.events.isEmpty) {
                 progress.clear()
             }
             if !hasWarnedOfNaiveTimes, pipeline.hasReadNaiveTime {
@@ -89,7 +89,7 @@ struct RunLoop {
                 progress.clear()
                 printError(RunWarnings.naiveTimes)
             }
-            for message in output.diagnostics where !options.quiet { printError(message) }
+            for warning in output.warnings where !options.quiet { printError(warning.message) }
             if !output.events.isEmpty {
                 try standardOutput.write(output.events)
                 try standardOutput.flush()
@@ -107,7 +107,7 @@ struct RunLoop {
                 if !reader.waitForEvent(seconds: 0.05) {
                     // The input has gone quiet (a live feed): put out every decision the
                     // records so far have made before waiting for more.
-                    pipeline.flushDetection(into: &output)
+                    pipeline.flush(into: &output)
                     try drain()
                     while !reader.waitForEvent(seconds: 0.1) {
                         if receivedSignal.load(ordering: .relaxed) != 0 { break reading }
@@ -130,7 +130,7 @@ struct RunLoop {
                 case .corrupt(let error, let bytesIn, let format):
                     try pipeline.finishInput(
                         bytesIn: bytesIn, format: format, isCutShort: true, into: &output)
-                    pipeline.flushDetection(into: &output)
+                    pipeline.flush(into: &output)
                     try drain()
                     progress.clear()
                     if case .unsupportedFormat(let format, let command) = error {
@@ -149,7 +149,7 @@ struct RunLoop {
                         try pipeline.finishInput(
                             bytesIn: 0, format: nil, isCutShort: true, into: &output)
                     }
-                    pipeline.flushDetection(into: &output)
+                    pipeline.flush(into: &output)
                     try drain()
                     progress.clear()
                     printError("cannot read \(name): \(reason)")
@@ -159,10 +159,9 @@ struct RunLoop {
                     if let statePath {
                         // The windows stay open: the next run's records continue them. The
                         // file replaces the old one only if the run ends well (below).
-                        pipeline.flushDetection(into: &output)
                         let file = try AtomicFileWriter(path: statePath)
                         var writer = StateWriter { bytes in try file.write(bytes) }
-                        pipeline.saveState(to: &writer)
+                        pipeline.saveState(to: &writer, into: &output)
                         if let failure = writer.failure { throw failure }
                         stateFile = file
                     } else {
@@ -174,10 +173,10 @@ struct RunLoop {
                 try drain()
             }
         } catch let error as PipelineError {
-            pipeline.flushDetection(into: &output)
+            pipeline.flush(into: &output)
             try? drain()
             progress.clear()
-            printError("\(error)")
+            printError(error.message)
             status = .dataError
         } catch OutputFile.OutputError.closed {
             isStdoutClosed = true  // the reader of stdout has gone: a normal end
@@ -190,7 +189,7 @@ struct RunLoop {
         let signal = receivedSignal.load(ordering: .relaxed)
         if signal != 0 {
             // Stopped from outside: what was decided goes out; the state file stays as it was.
-            pipeline.flushDetection(into: &output)
+            pipeline.flush(into: &output)
             try? drain()
             status = signal == SIGINT ? .interrupted : .terminated
         }
@@ -290,7 +289,10 @@ struct RunLoop {
                     source: { buffer in try file.read(into: buffer) },
                     rewind: { try file.rewind() })
             }
-            return .success(try Pipeline(configuration: configuration, continuing: reader))
+            return .success(
+                try Pipeline(
+                    configuration: configuration, continuing: reader,
+                    runningDetection: { DetectorThread($0) }))
         } catch let error as StateError {
             guard resetsUnusableState, let statePath else {
                 printError(
@@ -305,7 +307,9 @@ struct RunLoop {
                 "warning: state file \(statePath) set aside as \(setAside) (\(error)): "
                     + "starting afresh")
             do {
-                return .success(try Pipeline(configuration: configuration))
+                return .success(
+                    try Pipeline(
+                        configuration: configuration, runningDetection: { DetectorThread($0) }))
             } catch {
                 printError("\(error)")
                 return .failure(ExitStatusError(status: .usage))

@@ -76,3 +76,36 @@ struct RunWarnings {
             + "file, or remove \(statePath) to start afresh"
     }
 }
+
+extension PipelineWarning {
+    /// The warning in words, for stderr; it names the flags that change it.
+    var message: String {
+        switch self {
+        case .rejectedLine(let input, let line, let error):
+            return "\(input):\(line): \(error.reason.rawValue): \(error)"
+        case .furtherRejectsNotDescribed:
+            return "further rejected lines are counted but not shown here (see --rejects)"
+        case .evictingSIMs(let limitBytes):
+            return "warning: detector state reached its cap (--max-state-mb \(limitBytes >> 20)): "
+                + "evicting the least recently active SIMs"
+        case .sheddingCalls(let limitBytes):
+            return "warning: detector state is full (--max-state-mb \(limitBytes >> 20)) of calls "
+                + "in the window: calls of the busiest SIMs are dropped (counted as shed_records "
+                + "in --stats)"
+        case .sheddingRecords(let limitBytes):
+            return "warning: detector state is full (--max-state-mb \(limitBytes >> 20)) of SIMs "
+                + "or cells all live in the window: records of new ones are dropped (counted as "
+                + "shed_records in --stats)"
+        }
+    }
+}
+
+extension PipelineError {
+    /// The error in words, for stderr.
+    var message: String {
+        switch self {
+        case .unusableHeader: return description
+        case .strictReject: return "\(description) (--strict)"
+        }
+    }
+}

@@ -106,6 +106,30 @@ struct CatPoolDetectorTests {
             decisions.last?.statistics.callsIn == 0, "a call from a sibling is not inbound traffic")
     }
 
+    /// `feed` applies records a few later, prefetching meanwhile: its decisions are those of
+    /// applying each record at once (a flush after every record), in the same order.
+    @Test func prefetchingFeedDecidesAsApplyingEachRecordAtOnce() throws {
+        var records = Self.boxRecords(channels: 8, minutes: 120)
+        records += Self.boxRecords(
+            channels: 8, minutes: 120, firstSIM: 100, location: 9, answeredEvery: 1,
+            duration: 200, repeatCallees: true)
+        records.sort { $0.0.eventTime < $1.0.eventTime }
+        var queued = try CatPoolDetector(profile: .standard)
+        var atOnce = try CatPoolDetector(profile: .standard)
+        var queuedDecisions: [ClusterDecision] = []
+        var atOnceDecisions: [ClusterDecision] = []
+        for (record, location) in records {
+            queued.feed(record, location: location, into: &queuedDecisions)
+            atOnce.feed(record, location: location, into: &atOnceDecisions)
+            atOnce.flush(into: &atOnceDecisions)
+        }
+        queued.finish(into: &queuedDecisions)
+        atOnce.finish(into: &atOnceDecisions)
+        #expect(!queuedDecisions.isEmpty)
+        #expect("\(queuedDecisions)" == "\(atOnceDecisions)")
+        #expect(queued.lateRecords == atOnce.lateRecords)
+    }
+
     @Test func leavesBusyButHumanTrafficAlone() throws {
         // Eight agents on one cell, calls answered and long, to five recurring customers.
         let agents = Self.boxRecords(

@@ -219,7 +219,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var detector = try CatPoolDetector(profile: .standard)
         var decisions: [ClusterDecision] = []
-        for item in sorted { detector.enqueue(item.record, location: item.location, into: &decisions) }
+        for item in sorted { detector.feed(item.record, location: item.location, into: &decisions) }
         detector.finish(into: &decisions)
         precondition(decisions.contains { $0.kind == .flagged }, "the box was not flagged")
         blackHole(decisions)
@@ -247,7 +247,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(bytes)
     }
 
-    // MARK: - end to end: zstd bytes to JSON lines, detector on its own thread as in `catpool detect`
+    // MARK: - end to end: zstd bytes to JSON lines, detection inline (the executable's
+    // DetectorThread runs the same stage on a thread of its own; the library starts none)
 
     Benchmark(
         "end-to-end",
@@ -258,7 +259,7 @@ let benchmarks: @Sendable () -> Void = {
         defer { buffer.deallocate() }
         benchmark.startMeasurement()
         var configuration = PipelineConfiguration()
-        configuration.detection = .init(runsOnOwnThread: true)
+        configuration.detection = .init()
         var pipeline = try Pipeline(configuration: configuration)
         var output = PipelineOutput()
         pipeline.beginInput(named: "corpus.zst")
