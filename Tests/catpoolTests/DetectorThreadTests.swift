@@ -10,12 +10,10 @@ import Testing
 /// bytes.
 struct DetectorThreadTests {
     static let day: (bytes: [UInt8], cells: CellTable) = {
+        // Six boxes among 3000 subscribers for 8 hours, with a fifth of the records late.
         var configuration = DaySimulator.Configuration()
-        configuration.seed = 8
-        configuration.subscribers = 3000
-        configuration.hours = 8
-        configuration.boxes = 6
-        configuration.disorderSeconds = 300
+        (configuration.seed, configuration.subscribers, configuration.hours) = (8, 3000, 8)
+        (configuration.boxes, configuration.disorderSeconds) = (6, 300)
         configuration.lateShare = 0.2
         var simulator = DaySimulator(configuration: configuration)
         var day: [UInt8] = []
@@ -32,12 +30,27 @@ struct DetectorThreadTests {
             : try Pipeline(configuration: configuration)
     }
 
-    /// The day in one chunk, the detection stage inline: the reference.
-    static func inline() throws -> (events: [UInt8], statistics: RunStatistics) {
-        var pipeline = try pipeline(threaded: false)
+    /// The day fed in chunks of `nextSize(previous)` bytes, flushed after those `flushes`
+    /// picks.
+    static func detect(
+        threaded: Bool, nextSize: (Int) -> Int = { _ in .max },
+        flushes: (Int) -> Bool = { _ in false }
+    ) throws -> (events: [UInt8], statistics: RunStatistics) {
+        var pipeline = try pipeline(threaded: threaded)
         var output = PipelineOutput()
         pipeline.beginInput(named: "day")
-        try day.bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }
+        var offset = 0
+        var size = nextSize(0)
+        try day.bytes.withUnsafeBytes { bytes in
+            while offset < bytes.count {
+                let end = offset + min(bytes.count - offset, size)
+                try pipeline.feed(
+                    UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), into: &output)
+                if flushes(size) { pipeline.flush(into: &output) }
+                offset = end
+                size = nextSize(size)
+            }
+        }
         try pipeline.finishInput(
             bytesIn: day.bytes.count, format: .plain, isCutShort: false, into: &output)
         pipeline.finish(into: &output)
@@ -72,33 +85,17 @@ struct DetectorThreadTests {
                 return
             }
         }
-        let reference = try Self.inline()
+        let reference = try Self.detect(threaded: false)
         #expect(reference.events.count > 10_000, "the day flags its boxes")
         #expect(output.events == reference.events)
         #expect(pipeline.statistics.decisions == reference.statistics.decisions)
         #expect(pipeline.statistics.lateRecords == reference.statistics.lateRecords)
     }
 
-    @Test func flushingAtEveryChunkChangesNoByte() throws {
-        var pipeline = try Self.pipeline(threaded: true)
-        var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
-        // Uneven chunks, a live feed's flush after each: batches of every size go over.
-        var offset = 0
-        var size = 1
-        try Self.day.bytes.withUnsafeBytes { bytes in
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + size)
-                try pipeline.feed(
-                    UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), into: &output)
-                if size % 3 == 0 { pipeline.flush(into: &output) }
-                offset = end
-                size = size * 7 % 100_003 + 1
-            }
-        }
-        try pipeline.finishInput(
-            bytesIn: Self.day.bytes.count, format: .plain, isCutShort: false, into: &output)
-        pipeline.finish(into: &output)
-        #expect(output.events == (try Self.inline()).events)
+    @Test func flushingAfterUnevenChunksChangesNoByte() throws {
+        // Uneven chunks, a live feed's flush after a third of them: batches of every size.
+        let threaded = try Self.detect(
+            threaded: true, nextSize: { $0 * 7 % 100_003 + 1 }, flushes: { $0 % 3 == 0 })
+        #expect(threaded.events == (try Self.detect(threaded: false)).events)
     }
 }
