@@ -69,7 +69,7 @@ let package = Package(
             path: "Tests/CDRTestSupport"),
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
-        .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation", "CDRPipeline"]),
+        .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
