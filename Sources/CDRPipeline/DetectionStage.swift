@@ -8,7 +8,9 @@ import SIMBoxDetection
 /// the stage through a `DetectionRunner`, which is the stage itself (inline), or the
 /// executable's detector thread, which moves the stage to a thread of its own and hands it
 /// batches in order. Either way the decisions are the same, in the same order.
-public struct DetectionStage {
+///
+/// Noncopyable, as the detector it holds is.
+public struct DetectionStage: ~Copyable {
     /// Records per batch: big enough that handing a batch over costs nothing per record.
     public static let batchCapacity = 4096
 
@@ -122,7 +124,7 @@ public protocol DetectionRunner: AnyObject {
 public final class InlineDetection: DetectionRunner {
     private var stage: DetectionStage
 
-    public init(_ stage: DetectionStage) { self.stage = stage }
+    public init(_ stage: consuming DetectionStage) { self.stage = stage }
 
     public func feed(_ batch: inout [DetectionStage.Item], into output: inout DetectionStage.Output)
     {

@@ -81,7 +81,9 @@ public struct Pipeline {
     ///   `StateError` when `state` cannot be continued from.
     public init(
         configuration: PipelineConfiguration, continuing state: StateReader? = nil,
-        runningDetection runner: (DetectionStage) -> any DetectionRunner = InlineDetection.init
+        runningDetection runner: (consuming DetectionStage) -> any DetectionRunner = {
+            InlineDetection($0)
+        }
     ) throws {
         self.configuration = configuration
         cells = CellInterner(limit: configuration.detection?.limits.maxCells ?? Int(UInt32.max - 1))

@@ -40,16 +40,18 @@ import SlidingWindows
 /// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`), and so is the
 /// number of calls in the window, beyond which the busiest SIMs' calls are dropped first
 /// (`shedCalls`). Dropped records still move event time on.
-public struct CatPoolDetector {
+///
+/// Noncopyable: its tables are a class the window is not part of, so a copy would share
+/// the one and not the other.
+public struct CatPoolDetector: ~Copyable {
     public let profile: DetectionProfile
     public let windows: WindowConfiguration
     private var window: SlidingWindow<WindowEvent>
     private let state: DetectorState
     /// Records fed and not yet applied: a ring, oldest at `queueHead`.
-    private var queue = [QueuedRecord](
-        repeating: QueuedRecord(record: .placeholder, location: 0), count: queueCapacity)
-    private var queueHead = 0
-    private var queuedCount = 0
+    private var queue: [QueuedRecord]
+    private var queueHead: Int
+    private var queuedCount: Int
     /// Records between `feed` and `apply`: slots are prefetched this far ahead, SIM
     /// records half as far (measured: 16 beats 8 and 32 on a city day).
     private static let queueCapacity = 16
@@ -86,6 +88,9 @@ public struct CatPoolDetector {
             latenessMilliseconds: Int64((profile.latenessMinutes * 60_000).rounded()))
         window = SlidingWindow(configuration: windows)
         state = DetectorState(profile: profile, windows: windows, limits: limits)
+        queue = Array(
+            repeating: QueuedRecord(record: .placeholder, location: 0), count: Self.queueCapacity)
+        (queueHead, queuedCount) = (0, 0)
     }
 
     /// Applies one record seen at `location` now; decisions made on the way are appended.
@@ -217,11 +222,20 @@ public struct CatPoolDetector {
         profile: DetectionProfile, limits: StateLimits = .standard,
         references: StateReferences, restoring reader: inout StateReader
     ) throws(StateError) {
-        do {
-            try self.init(profile: profile, limits: limits)
-        } catch {
+        // Built in a local first: a noncopyable `self` cannot be left initialized on some
+        // paths and not on others, as a throw midway would leave it.
+        self = try Self.restored(
+            profile: profile, limits: limits, references: references, reader: &reader)
+    }
+
+    private static func restored(
+        profile: DetectionProfile, limits: StateLimits, references: StateReferences,
+        reader: inout StateReader
+    ) throws(StateError) -> CatPoolDetector {
+        guard var detector = try? CatPoolDetector(profile: profile, limits: limits) else {
             throw .incompatible("the profile's windows are invalid")
         }
+        let windows = detector.windows
         let saved = (
             try reader.read() as Int64, try reader.read() as Int64, try reader.read() as Int64
         )
@@ -263,13 +277,13 @@ public struct CatPoolDetector {
             }
             buckets.append((number, Array(raw)))
         }
-        try state.restore(
+        try detector.state.restore(
             from: &reader, window: buckets,
             enteredBefore: nextWindowEnd == .min
                 ? .min : nextWindowEnd / windows.hopMilliseconds - 1,
             references: references)
         do {
-            window = try SlidingWindow(
+            detector.window = try SlidingWindow(
                 configuration: windows,
                 restoring: .init(
                     maxEventTime: maxEventTime == .min ? nil : maxEventTime,
@@ -278,6 +292,7 @@ public struct CatPoolDetector {
         } catch {
             throw .malformed("the window's buckets")
         }
+        return detector
     }
 
     /// The hop buckets a window saved at this position can hold: from the one the next

@@ -15,8 +15,14 @@ final class DetectorThread: DetectionRunner {
     /// detector busy through a slow chunk without holding much memory, 16 × 4096 records).
     static let batchCount = 16
 
+    /// The stage, moved between threads by reference (an enum's payload must be copyable).
+    private final class Stage {
+        var stage: DetectionStage
+        init(_ stage: consuming DetectionStage) { self.stage = stage }
+    }
+
     private enum Work {
-        case start(DetectionStage)
+        case start(Stage)
         case records([DetectionStage.Item])
         case finish
         case stop
@@ -27,7 +33,7 @@ final class DetectorThread: DetectionRunner {
         case records([DetectionStage.Item], DetectionStage.Output)
         case finished(DetectionStage.Output)
         /// The stage, given back after the last batch (to be saved).
-        case stopped(DetectionStage)
+        case stopped(Stage)
     }
 
     private let work = HandOff<Work>(capacity: batchCount + 2)
@@ -38,7 +44,7 @@ final class DetectorThread: DetectionRunner {
     private var pending = 0
 
     /// Moves `stage` to a new thread.
-    init(_ stage: DetectionStage) {
+    init(_ stage: consuming DetectionStage) {
         // The pipeline holds one batch; the others wait here.
         spares = (1..<Self.batchCount).map { _ in
             var spare: [DetectionStage.Item] = []
@@ -49,7 +55,7 @@ final class DetectorThread: DetectionRunner {
         thread.name = "catpool-detector"
         thread.stackSize = 1 << 20
         thread.start()
-        work.send(.start(stage))
+        work.send(.start(Stage(stage)))
     }
 
     func feed(_ batch: inout [DetectionStage.Item], into output: inout DetectionStage.Output) {
@@ -73,10 +79,10 @@ final class DetectorThread: DetectionRunner {
     func save(into writer: inout StateWriter) {
         precondition(pending == 0, "flush the detector thread before saving")
         work.send(.stop)
-        guard case .stopped(var stage) = done.receive() else {
+        guard case .stopped(let stopped) = done.receive() else {
             preconditionFailure("the detector thread stopped out of turn")
         }
-        stage.save(into: &writer)
+        stopped.stage.save(into: &writer)
     }
 
     /// Takes in what the detector thread sent back.
@@ -98,19 +104,19 @@ final class DetectorThread: DetectionRunner {
 
     /// The detector thread: applies batches in order until told to finish or stop.
     private static func run(_ work: HandOff<Work>, _ done: HandOff<Done>) {
-        guard case .start(var stage) = work.receive() else {
+        guard case .start(let stage) = work.receive() else {
             preconditionFailure("the detector thread needs its stage first")
         }
         var output = DetectionStage.Output()
         while true {
             switch work.receive() {
             case .records(var batch):
-                stage.feed(&batch, into: &output)
+                stage.stage.feed(&batch, into: &output)
                 done.send(.records(batch, output))
                 // Not `removeAll(keepingCapacity:)`: the array just sent shares the storage.
                 output.decisions = []
             case .finish:
-                stage.finish(into: &output)
+                stage.stage.finish(into: &output)
                 done.send(.finished(output))
                 return
             case .stop:

@@ -27,7 +27,7 @@ struct StateCapTests {
 
     /// Feeds `records` in time order and checks the cap after every record.
     static func runChecked(_ records: [(CallRecord, Int32)], limits: StateLimits) throws
-        -> (decisions: [ClusterDecision], detector: CatPoolDetector, peakSIMs: Int)
+        -> DetectorRun
     {
         var detector = try CatPoolDetector(profile: .standard, limits: limits)
         var decisions: [ClusterDecision] = []
@@ -39,7 +39,7 @@ struct StateCapTests {
             peakSIMs = max(peakSIMs, detector.simCount)
         }
         detector.finish(into: &decisions)
-        return (decisions, detector, peakSIMs)
+        return DetectorRun(decisions: decisions, detector: detector, peakSIMs: peakSIMs)
     }
 
     @Test func evictsIdleSIMsAndStillFindsTheBoxAmongThem() throws {
