@@ -10,9 +10,12 @@ import SIMBoxDetection
 /// executable reads and decodes, feeds the decoded bytes here, and writes what comes back in
 /// a `PipelineOutput`.
 ///
+/// A stage like the others: `feed(_:into:)` and, at the end of the run, `finish(into:)`
+/// (or `saveState(to:into:)` to continue later; `flush(into:)` before the input goes quiet).
+///
 /// Per input (a file, or stdin):
-/// 1. `beginInput(named:)`, then `feed(_:into:)` with decoded bytes in any chunking, then
-///    `finishInput(into:isCutShort:)`.
+/// 1. `feed(.begin(name:))`, then `feed(.bytes(_:))` with decoded bytes in any chunking,
+///    then `feed(.end(…))`.
 /// 2. Lines are numbered from 1 per input. Blank lines and lines starting with `#` are
 ///    counted and skipped. The first other line is the header, unless the configuration
 ///    gives the columns; a later line equal to it is a repeated header (from `cat a b`) and
@@ -118,9 +121,26 @@ public struct Pipeline {
         }
     }
 
+    /// Handles one step of the inputs: one begins, decoded bytes of it, or it ends.
+    ///
+    /// - Throws: `PipelineError` when a header is unusable or, with `isStrict`, on the first
+    ///   reject.
+    public mutating func feed(_ input: PipelineInput, into output: inout PipelineOutput)
+        throws(PipelineError)
+    {
+        switch input {
+        case .begin(let name): begin(named: name)
+        case .bytes(let chunk): try handle(chunk, into: &output)
+        case .end(let bytesIn, let format, let sha256, let isCutShort):
+            try end(
+                bytesIn: bytesIn, format: format, sha256: sha256, isCutShort: isCutShort,
+                into: &output)
+        }
+    }
+
     /// Starts a new input: line numbers restart and a header is expected (unless the
     /// configuration gives the columns).
-    public mutating func beginInput(named name: String) {
+    private mutating func begin(named name: String) {
         inputName = name
         splitter.reset()
         header = []
@@ -130,9 +150,7 @@ public struct Pipeline {
     }
 
     /// Handles every complete line in `chunk`.
-    ///
-    /// - Throws: `PipelineError` when a header is unusable or, with `isStrict`, on the first reject.
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, into output: inout PipelineOutput)
+    private mutating func handle(_ chunk: UnsafeRawBufferPointer, into output: inout PipelineOutput)
         throws(PipelineError)
     {
         statistics.bytesDecoded += chunk.count
@@ -152,16 +170,9 @@ public struct Pipeline {
         }
     }
 
-    /// Ends the current input.
-    ///
-    /// - Parameters:
-    ///   - bytesIn: the compressed bytes this input had.
-    ///   - format: its detected format.
-    ///   - sha256: the digest of its bytes as read, when it was read to its end.
-    ///   - isCutShort: `true` when decoding stopped at a fault: an unfinished last line is
-    ///     then rejected as `truncated_input` rather than read.
-    public mutating func finishInput(
-        bytesIn: Int, format: CompressionFormat?, sha256: String? = nil, isCutShort: Bool,
+    /// Ends the current input (`PipelineInput.end`).
+    private mutating func end(
+        bytesIn: Int, format: CompressionFormat?, sha256: String?, isCutShort: Bool,
         into output: inout PipelineOutput
     ) throws(PipelineError) {
         statistics.inputs[statistics.inputs.count - 1].sha256 = sha256

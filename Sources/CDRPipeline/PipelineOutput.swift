@@ -1,4 +1,19 @@
+import CDRInput
 import CDRRecords
+
+/// One step of the inputs, as `Pipeline.feed(_:into:)` takes them, in order.
+public enum PipelineInput {
+    /// An input (a file, or stdin) begins: line numbers restart and a header is expected
+    /// (unless the configuration gives the columns).
+    case begin(name: String)
+    /// Decoded bytes of the current input, in any chunking: every complete line is handled.
+    case bytes(UnsafeRawBufferPointer)
+    /// The current input ends: it had `bytesIn` compressed bytes in `format`; `sha256` is
+    /// the digest of its bytes as read, when it was read to its end. With `isCutShort`,
+    /// decoding stopped at a fault: an unfinished last line is rejected as
+    /// `truncated_input` rather than read.
+    case end(bytesIn: Int, format: CompressionFormat?, sha256: String? = nil, isCutShort: Bool)
+}
 
 /// What the pipeline produced from a chunk.
 ///

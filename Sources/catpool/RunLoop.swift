@@ -66,27 +66,32 @@ struct RunLoop {
                 switch reader.next() {
                 case .begin(let name):
                     (inputName, isInInput) = (name, true)
-                    pipeline.beginInput(named: name)
+                    try pipeline.feed(.begin(name: name), into: &writer.output)
                 case .data(let buffer, let count):
                     try pipeline.feed(
-                        UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &writer.output)
+                        .bytes(UnsafeRawBufferPointer(rebasing: buffer[..<count])),
+                        into: &writer.output)
                     reader.recycle(buffer)
                     writer.progress.update(pipeline.statistics)
                 case .end(let bytesIn, let format, let sha256):
                     isInInput = false
-                    try pipeline.finishInput(
-                        bytesIn: bytesIn, format: format, sha256: sha256, isCutShort: false,
+                    try pipeline.feed(
+                        .end(
+                            bytesIn: bytesIn, format: format, sha256: sha256, isCutShort: false),
                         into: &writer.output)
                 case .corrupt(let error, let bytesIn, let format):
-                    try pipeline.finishInput(
-                        bytesIn: bytesIn, format: format, isCutShort: true, into: &writer.output)
+                    try pipeline.feed(
+                        .end(
+                            bytesIn: bytesIn, format: format, isCutShort: true),
+                        into: &writer.output)
                     try writer.stop(&pipeline)
                     printError(Self.message(for: error, input: inputName))
                     return (.badData, nil)
                 case .unreadable(let name, let reason):
                     if isInInput {
-                        try pipeline.finishInput(
-                            bytesIn: 0, format: nil, isCutShort: true, into: &writer.output)
+                        try pipeline.feed(
+                            .end(
+                                bytesIn: 0, format: nil, isCutShort: true), into: &writer.output)
                     }
                     try writer.stop(&pipeline)
                     printError("cannot read \(name): \(reason)")

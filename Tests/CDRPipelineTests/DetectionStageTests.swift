@@ -27,10 +27,11 @@ struct DetectionStageTests {
             allowList: try AllowList(text: allow))
         var pipeline = try Pipeline(configuration: configuration)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
-        try day.bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }
-        try pipeline.finishInput(
-            bytesIn: day.bytes.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(.begin(name: "day"), into: &output)
+        try day.bytes.withUnsafeBytes { try pipeline.feed(.bytes($0), into: &output) }
+        try pipeline.feed(
+            .end(
+                bytesIn: day.bytes.count, format: .plain, isCutShort: false), into: &output)
         pipeline.finish(into: &output)
         return (String(decoding: output.events, as: UTF8.self), pipeline.statistics)
     }

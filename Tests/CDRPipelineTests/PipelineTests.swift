@@ -18,21 +18,24 @@ struct PipelineTests {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }
         for input in inputs {
-            pipeline.beginInput(named: input.name)
+            try pipeline.feed(.begin(name: input.name), into: &output)
             let decoder = StreamDecoder()
             var isCutShort = false
             do {
                 for chunk in chunks(input.bytes, size: chunkSize) {
                     try chunk.withUnsafeBytes {
-                        try decoder.feed($0, using: buffer) { try pipeline.feed($0, into: &output) }
+                        try decoder.feed($0, using: buffer) {
+                            try pipeline.feed(.bytes($0), into: &output)
+                        }
                     }
                 }
-                try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+                try decoder.finish(using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
             } catch is InputError {
                 isCutShort = true
             }
-            try pipeline.finishInput(
-                bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort,
+            try pipeline.feed(
+                .end(
+                    bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort),
                 into: &output)
         }
         return (pipeline.statistics, output)

@@ -38,21 +38,22 @@ struct DetectorThreadTests {
     ) throws -> (events: [UInt8], statistics: RunStatistics) {
         var pipeline = try pipeline(threaded: threaded)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
+        try pipeline.feed(.begin(name: "day"), into: &output)
         var offset = 0
         var size = nextSize(0)
         try day.bytes.withUnsafeBytes { bytes in
             while offset < bytes.count {
                 let end = offset + min(bytes.count - offset, size)
                 try pipeline.feed(
-                    UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), into: &output)
+                    .bytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])), into: &output)
                 if flushes(size) { pipeline.flush(into: &output) }
                 offset = end
                 size = nextSize(size)
             }
         }
-        try pipeline.finishInput(
-            bytesIn: day.bytes.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(
+            .end(
+                bytesIn: day.bytes.count, format: .plain, isCutShort: false), into: &output)
         pipeline.finish(into: &output)
         return (output.events, pipeline.statistics)
     }
@@ -70,13 +71,15 @@ struct DetectorThreadTests {
         reader.start()
         reading: while true {
             switch reader.next() {
-            case .begin(let name): pipeline.beginInput(named: name)
+            case .begin(let name): try pipeline.feed(.begin(name: name), into: &output)
             case .data(let buffer, let count):
-                try pipeline.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
+                try pipeline.feed(
+                    .bytes(UnsafeRawBufferPointer(rebasing: buffer[..<count])), into: &output)
                 reader.recycle(buffer)
             case .end(let bytesIn, let format, _):
-                try pipeline.finishInput(
-                    bytesIn: bytesIn, format: format, isCutShort: false, into: &output)
+                try pipeline.feed(
+                    .end(
+                        bytesIn: bytesIn, format: format, isCutShort: false), into: &output)
             case .finished:
                 pipeline.finish(into: &output)
                 break reading
