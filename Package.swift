@@ -68,7 +68,8 @@ let package = Package(
             name: "CDRTestSupport", dependencies: ["CDRRecords", "CDRSimulation", "CZstd", "CZlib"],
             path: "Tests/CDRTestSupport"),
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
-        .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(
+            name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport", "CSupport"]),
         .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
