@@ -47,22 +47,24 @@ public struct DetectionStage: ~Copyable {
     /// Read before any record; `nil` when starting afresh or when the state held no call.
     public let restoredWatermark: EventTime?
 
-    /// - Parameters:
-    ///   - saved: a saved detector to continue (`--state`), or `nil` to start afresh.
-    ///   - references: the cells and locations restored with it.
-    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed;
-    ///   `StateError` when `saved` cannot be continued from.
+    /// A stage starting afresh.
+    ///
+    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
+    init(profile: DetectionProfile, limits: StateLimits) throws {
+        detector = try CatPoolDetector(profile: profile, limits: limits)
+        restoredWatermark = nil
+    }
+
+    /// A stage continuing the detector saved in `reader` (`--state`).
+    ///
+    /// - Parameter references: the cells and locations restored with it.
+    /// - Throws: `StateError` when the saved detector cannot be continued from.
     init(
-        profile: DetectionProfile, limits: StateLimits, restoring saved: inout StateReader?,
+        profile: DetectionProfile, limits: StateLimits, restoring reader: inout StateReader,
         references: StateReferences
-    ) throws {
-        if var reader = saved {
-            detector = try CatPoolDetector(
-                profile: profile, limits: limits, references: references, restoring: &reader)
-            saved = reader
-        } else {
-            detector = try CatPoolDetector(profile: profile, limits: limits)
-        }
+    ) throws(StateError) {
+        detector = try CatPoolDetector(
+            profile: profile, limits: limits, references: references, restoring: &reader)
         restoredWatermark = detector.watermark
     }
 

@@ -46,6 +46,32 @@ extension Pipeline {
         writer.finish()
     }
 
+    /// The detection stage (`nil` without detection), continuing `state` when given: its
+    /// cells and locations go into `cells` and `locations`.
+    ///
+    /// Nothing in a file is believed before all of it is known to be intact (#13): the
+    /// checksum is verified first, and the file must end where its checksum says.
+    static func detectionStage(
+        _ settings: PipelineConfiguration.Detection?, continuing state: StateReader?,
+        cells: CellInterner, locations: inout LocationIndex
+    ) throws -> DetectionStage? {
+        guard var reader = state else {
+            guard let settings else { return nil }
+            return try DetectionStage(profile: settings.profile, limits: settings.limits)
+        }
+        try reader.verifyChecksumFirst(magic: stateMagic)
+        try openState(&reader, cells: cells, locations: &locations)
+        var stage: DetectionStage?
+        if let settings {
+            stage = try DetectionStage(
+                profile: settings.profile, limits: settings.limits, restoring: &reader,
+                references: StateReferences(
+                    cellCount: cells.count, locationCount: locations.locations.count))
+        }
+        try reader.verifyChecksum()
+        return stage
+    }
+
     /// Checks the magic line and version and reads the cells and locations, leaving the
     /// reader at the detector's section.
     static func openState(

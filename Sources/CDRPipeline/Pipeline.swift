@@ -93,25 +93,14 @@ public struct Pipeline {
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
         var locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
-        var saved = state
-        if var reader = saved {
-            // Nothing in a file is believed before all of it is known to be intact (#13).
-            try reader.verifyChecksumFirst(magic: Self.stateMagic)
-            try Self.openState(&reader, cells: cells, locations: &locations)
-            saved = reader
-        }
+        let stage = try Self.detectionStage(
+            configuration.detection, continuing: state, cells: cells, locations: &locations)
         self.locations = locations
-        if let settings = configuration.detection {
-            let stage = try DetectionStage(
-                profile: settings.profile, limits: settings.limits, restoring: &saved,
-                references: StateReferences(
-                    cellCount: cells.count, locationCount: locations.locations.count))
-            if var saved { try saved.verifyChecksum() }
+        if let stage {
             restoredWatermark = stage.restoredWatermark
             batch.reserveCapacity(DetectionStage.batchCapacity)
             detection = runner(stage)
         } else {
-            if var saved { try saved.verifyChecksum() }
             restoredWatermark = nil
             detection = nil
         }
