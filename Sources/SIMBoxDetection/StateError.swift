@@ -7,7 +7,7 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch
     /// The file could not be read.
     case unreadable(String)
-    /// More SIMs than this run's `--max-state-mb` holds.
+    /// More entries than this run's cap (`StateLimits`) holds.
     case tooLarge(count: Int, capacity: Int)
 
     public var description: String {
@@ -18,8 +18,7 @@ public enum StateError: Error, Equatable, CustomStringConvertible {
         case .checksumMismatch: return "checksum mismatch (the file is damaged)"
         case .unreadable(let why): return "cannot be read: \(why)"
         case .tooLarge(let count, let capacity):
-            return
-                "it holds \(count) entries, more than this run's cap allows (\(capacity)); raise --max-state-mb"
+            return "it holds \(count) entries, more than this run's cap allows (\(capacity))"
         }
     }
 }

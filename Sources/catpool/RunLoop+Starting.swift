@@ -65,7 +65,7 @@ extension RunLoop {
         } catch let error as StateError {
             guard resetsUnusableState, let statePath else {
                 printError(
-                    "cannot continue from state file \(statePath ?? "-"): \(error) "
+                    "cannot continue from state file \(statePath ?? "-"): \(error.message) "
                         + "(--state-reset starts afresh and replaces it at the end)")
                 throw .badData
             }
@@ -73,7 +73,7 @@ extension RunLoop {
                 throw .io
             }
             printError(
-                "warning: state file \(statePath) set aside as \(setAside) (\(error)): "
+                "warning: state file \(statePath) set aside as \(setAside) (\(error.message)): "
                     + "starting afresh")
             do {
                 return try Pipeline(

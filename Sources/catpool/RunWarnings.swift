@@ -1,5 +1,6 @@
 import CDRPipeline
 import CDRRecords
+import SIMBoxDetection
 
 /// Warnings about a run that worked but probably not as meant (#16).
 ///
@@ -107,5 +108,14 @@ extension PipelineError {
         case .unusableHeader: return description
         case .strictReject: return "\(description) (--strict)"
         }
+    }
+}
+
+extension StateError {
+    /// The error in words, for stderr; a state too large for the cap names the flag that
+    /// raises it.
+    var message: String {
+        guard case .tooLarge = self else { return description }
+        return "\(description); raise --max-state-mb"
     }
 }
