@@ -70,8 +70,9 @@ let package = Package(
             name: "CDRTestSupport", dependencies: ["CDRRecords", "CDRSimulation", "CZstd", "CZlib"],
             path: "Tests/CDRTestSupport"),
         .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
-        .testTarget(name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport"]),
-        .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation", "CDRPipeline"]),
+        .testTarget(
+            name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport", "CSupport"]),
+        .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
@@ -80,6 +81,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput", "SIMBoxDetection"]),
+        // The executable's threads (`HandOff`, `DecodingReader`, `DetectorThread`) against
+        // running inline.
+        .testTarget(name: "catpoolTests", dependencies: ["catpool", "CDRPipeline", "CDRSimulation"]),
     ],
     swiftLanguageModes: [.v6]
 )

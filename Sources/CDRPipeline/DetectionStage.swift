@@ -1,221 +1,142 @@
 import CDRRecords
-import Foundation
 import SIMBoxDetection
 
-/// Runs the detector, inline or on a thread of its own fed with batches of parsed records.
+/// The detection stage: batches of located records in, cluster decisions out.
 ///
-/// On its own thread the detector overlaps the parser (and the reader's decompression):
-/// on two cores the three stages then share the machine instead of taking turns. Batches
-/// go over in record order and decisions come back in the same order, so the output is the
-/// same bytes either way; only its timing differs. The caller hands over what it has at the
-/// end of every chunk (`handOver`) and `collect`s decisions without waiting, and waits
-/// (`collect(waiting: true)`) before the input goes quiet, so a live feed's decisions are
-/// not held back by the batching.
-final class DetectionStage: @unchecked Sendable {
-    /// Records per batch: big enough that the hand-over costs nothing per record.
-    static let batchCapacity = 4096
+/// It wraps a `CatPoolDetector` and is synchronous: `feed` applies a whole batch before it
+/// returns. `Pipeline` fills the batches and turns the decisions into output events; it runs
+/// the stage through a `DetectionRunner`, which is the stage itself (inline), or the
+/// executable's detector thread, which moves the stage to a thread of its own and hands it
+/// batches in order. Either way the decisions are the same, in the same order.
+///
+/// Noncopyable, as the detector it holds is.
+public struct DetectionStage: ~Copyable {
+    /// Records per batch: big enough that handing a batch over costs nothing per record.
+    public static let batchCapacity = 4096
 
-    private struct Item {
-        var record: CallRecord
-        var location: Int32
+    /// A record and the location it was seen at.
+    public struct Item {
+        public var record: CallRecord
+        public var location: Int32
     }
 
-    /// What the detector thread reports back, under `condition`.
-    struct Counts: Equatable {
-        var lateRecords = 0
-        var shedRecords = 0
-        var shedCalls = 0
-        var evictedSIMs = 0
-        var simCount = 0
-        var stateBytes = 0
+    /// The detector's counts after the last record it applied.
+    public struct Counts: Equatable {
+        public var lateRecords = 0
+        public var shedRecords = 0
+        public var shedCalls = 0
+        public var evictedSIMs = 0
+        public var simCount = 0
+        public var stateBytes = 0
         /// The detector's watermark: the evidence stage releases records well behind it.
-        var watermark: EventTime?
+        public var watermark: EventTime?
     }
 
-    @exclusivity(unchecked) private var detector: CatPoolDetector
-    private let isThreaded: Bool
+    /// What the stage has decided: decisions in order, and the counts as of the last one.
+    public struct Output {
+        public var decisions: [ClusterDecision] = []
+        public var counts = Counts()
 
-    // Their accesses never overlap (each side keeps to its own, the shared ones are under
-    // `condition`), so the runtime's exclusivity checks would only cost a call per record.
+        public init() {}
+    }
 
-    // Main thread only.
-    @exclusivity(unchecked) private var batch: [Item] = []
-
-    // Shared, under `condition`.
-    private let condition = NSCondition()
-    @exclusivity(unchecked) private var submitted: [[Item]] = []
-    @exclusivity(unchecked) private var spareBatches: [[Item]] = []
-    @exclusivity(unchecked) private var isFinishRequested = false
-    @exclusivity(unchecked) private var isFinished = false
-    @exclusivity(unchecked) private var pendingBatches = 0
-    @exclusivity(unchecked) private var results: [ClusterDecision] = []
-    @exclusivity(unchecked) private var counts = Counts()
-
-    // Detector thread (or the caller, inline) only.
-    @exclusivity(unchecked) private var decisions: [ClusterDecision] = []
+    private var detector: CatPoolDetector
 
     /// The watermark of the restored detector (`--state`): a call before it is late.
     ///
     /// Read before any record; `nil` when starting afresh or when the state held no call.
-    let restoredWatermark: EventTime?
+    public let restoredWatermark: EventTime?
 
-    /// - Parameters:
-    ///   - saved: a saved detector to continue (`--state`), or `nil` to start afresh.
-    ///   - references: the cells and locations restored with it.
-    init(
-        profile: DetectionProfile, limits: StateLimits, isThreaded: Bool,
-        restoring saved: inout StateReader?, references: StateReferences
-    ) throws {
-        if var reader = saved {
-            detector = try CatPoolDetector(
-                profile: profile, limits: limits, references: references, restoring: &reader)
-            saved = reader
-        } else {
-            detector = try CatPoolDetector(profile: profile, limits: limits)
-        }
-        restoredWatermark = detector.watermark
-        self.isThreaded = isThreaded
-        if isThreaded {
-            batch.reserveCapacity(Self.batchCapacity)
-            spareBatches = (0..<16).map { _ in
-                var spare: [Item] = []
-                spare.reserveCapacity(Self.batchCapacity)
-                return spare
-            }
-            let thread = Thread { [self] in run() }
-            thread.name = "catpool-detector"
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-    }
-
-    /// Adds one record seen at `location`.
-    @inline(__always)
-    func add(_ record: CallRecord, location: Int32) {
-        if isThreaded {
-            batch.append(Item(record: record, location: location))
-            if batch.count == Self.batchCapacity { submitBatch() }
-        } else {
-            detector.enqueue(record, location: location, into: &decisions)
-        }
-    }
-
-    /// Passes on what has been added (at the end of each chunk of input).
-    func handOver() {
-        if isThreaded {
-            if !batch.isEmpty { submitBatch() }
-        } else {
-            detector.drain(into: &decisions)
-            counts = currentCounts()
-        }
-    }
-
-    /// Moves the decisions made so far into `into`; with `waiting`, first waits until every
-    /// record handed over has been through the detector.
+    /// A stage starting afresh.
     ///
-    /// - Returns: the detector's counts as of the decisions returned.
-    @discardableResult
-    func collect(into output: inout [ClusterDecision], waiting: Bool) -> Counts {
-        guard isThreaded else {
-            output.append(contentsOf: decisions)
-            decisions.removeAll(keepingCapacity: true)
-            return counts
-        }
-        condition.lock()
-        defer { condition.unlock() }
-        while waiting, pendingBatches > 0 { condition.wait() }
-        output.append(contentsOf: results)
-        results.removeAll(keepingCapacity: true)
-        return counts
+    /// - Throws: `WindowConfiguration.Invalid` when the profile's windows are malformed.
+    init(profile: DetectionProfile, limits: StateLimits) throws {
+        detector = try CatPoolDetector(profile: profile, limits: limits)
+        restoredWatermark = nil
     }
 
-    /// Evaluates the windows still open and returns the last decisions; the stage is done.
-    func finish(into output: inout [ClusterDecision]) -> Counts {
-        guard isThreaded else {
-            detector.finish(into: &decisions)
-            counts = currentCounts()
-            return collect(into: &output, waiting: false)
-        }
-        handOver()
-        condition.lock()
-        isFinishRequested = true
-        condition.broadcast()
-        while !isFinished { condition.wait() }
-        output.append(contentsOf: results)
-        results.removeAll()
-        condition.unlock()
-        return counts
+    /// A stage continuing the detector saved in `reader` (`--state`).
+    ///
+    /// - Parameter references: the cells and locations restored with it.
+    /// - Throws: `StateError` when the saved detector cannot be continued from.
+    init(
+        profile: DetectionProfile, limits: StateLimits, restoring reader: inout StateReader,
+        references: StateReferences
+    ) throws(StateError) {
+        detector = try CatPoolDetector(
+            profile: profile, limits: limits, references: references, restoring: &reader)
+        restoredWatermark = detector.watermark
     }
 
-    /// Waits until every record handed over has been through the detector, then writes the
-    /// detector's state (its windows stay open for the next run).
-    func save(into writer: inout StateWriter) {
-        guard isThreaded else {
-            detector.drain(into: &decisions)
-            detector.save(into: &writer)
-            return
+    /// Applies every record of `batch` and empties it (keeping its capacity).
+    ///
+    /// - Complexity: O(n) in the batch's records, each O(1) amortized.
+    public mutating func feed(_ batch: inout [Item], into output: inout Output) {
+        for item in batch {
+            detector.feed(item.record, location: item.location, into: &output.decisions)
         }
-        handOver()
-        condition.lock()
-        defer { condition.unlock() }
-        // The detector thread is idle, waiting for a batch only this thread can send.
-        while pendingBatches > 0 { condition.wait() }
+        detector.flush(into: &output.decisions)
+        batch.removeAll(keepingCapacity: true)
+        output.counts = counts
+    }
+
+    /// Evaluates the windows still open and adds the last decisions; the stage is done.
+    public mutating func finish(into output: inout Output) {
+        detector.finish(into: &output.decisions)
+        output.counts = counts
+    }
+
+    /// Writes the detector's state; its windows stay open for the next run's records.
+    public mutating func save(into writer: inout StateWriter) {
         detector.save(into: &writer)
     }
 
-    // MARK: - Private
-
-    private func currentCounts() -> Counts {
+    private var counts: Counts {
         Counts(
             lateRecords: detector.lateRecords, shedRecords: detector.shedRecords,
             shedCalls: detector.shedCalls, evictedSIMs: detector.evictedSIMs,
             simCount: detector.simCount, stateBytes: detector.stateBytes,
             watermark: detector.watermark)
     }
+}
 
-    private func submitBatch() {
-        condition.lock()
-        while spareBatches.isEmpty { condition.wait() }  // the detector is behind: wait
-        var next = spareBatches.removeLast()
-        swap(&next, &batch)
-        submitted.append(next)
-        pendingBatches += 1
-        condition.broadcast()
-        condition.unlock()
+/// Runs a `DetectionStage` for `Pipeline`: inline (`InlineDetection`), or elsewhere.
+///
+/// A runner applies batches in the order fed and reports their decisions in that order.
+/// One that runs the stage elsewhere may report a batch's decisions at a later call; `flush`
+/// waits for all of them.
+///
+/// A class (`AnyObject`): the pipeline holds it as one reference, which costs nothing to
+/// check for each record (an existential of a value type is copied to be looked at).
+public protocol DetectionRunner: AnyObject {
+    /// Takes `batch`'s records, leaving it empty (with capacity for `batchCapacity`), and
+    /// adds the decisions made so far to `output`.
+    func feed(_ batch: inout [DetectionStage.Item], into output: inout DetectionStage.Output)
+    /// Adds the decisions of every record fed so far to `output`.
+    func flush(into output: inout DetectionStage.Output)
+    /// Evaluates the windows still open and adds the last decisions; the runner is done.
+    func finish(into output: inout DetectionStage.Output)
+    /// Writes the detector's state, its windows still open.
+    ///
+    /// - Precondition: `flush` has reported every decision of the records fed.
+    func save(into writer: inout StateWriter)
+}
+
+/// Runs the detection stage on the caller's thread: each batch is applied as it is fed.
+public final class InlineDetection: DetectionRunner {
+    private var stage: DetectionStage
+
+    public init(_ stage: consuming DetectionStage) { self.stage = stage }
+
+    public func feed(_ batch: inout [DetectionStage.Item], into output: inout DetectionStage.Output)
+    {
+        stage.feed(&batch, into: &output)
     }
 
-    private func run() {
-        while true {
-            condition.lock()
-            while submitted.isEmpty, !isFinishRequested { condition.wait() }
-            guard !submitted.isEmpty else {
-                condition.unlock()
-                break
-            }
-            var work = submitted.removeFirst()
-            condition.unlock()
+    /// Nothing to wait for: `feed` has applied every record before it returned.
+    public func flush(into output: inout DetectionStage.Output) {}
 
-            for item in work {
-                detector.enqueue(item.record, location: item.location, into: &decisions)
-            }
-            detector.drain(into: &decisions)
-            work.removeAll(keepingCapacity: true)
+    public func finish(into output: inout DetectionStage.Output) { stage.finish(into: &output) }
 
-            condition.lock()
-            results.append(contentsOf: decisions)
-            counts = currentCounts()
-            spareBatches.append(work)
-            pendingBatches -= 1
-            condition.broadcast()
-            condition.unlock()
-            decisions.removeAll(keepingCapacity: true)
-        }
-        detector.finish(into: &decisions)
-        condition.lock()
-        results.append(contentsOf: decisions)
-        counts = currentCounts()
-        isFinished = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func save(into writer: inout StateWriter) { stage.save(into: &writer) }
 }

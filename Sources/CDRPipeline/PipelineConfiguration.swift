@@ -39,22 +39,17 @@ public struct PipelineConfiguration: Sendable {
         public var limits: StateLimits
         /// Decisions below this severity are made but not written (`--min-severity`).
         public var minSeverity: ClusterDecision.Severity = .low
-        /// Whether the detector runs on a thread of its own, overlapping the parser (the
-        /// executable's choice; the output is the same bytes either way).
-        public var runsOnOwnThread: Bool
         /// Whether evidence lines are made (`--evidence`): `PipelineOutput.evidence`.
         public var collectsEvidence = false
 
         public init(
             profile: DetectionProfile = .standard, cellTable: CellTable = CellTable(),
-            allowList: AllowList = AllowList(), limits: StateLimits = .standard,
-            runsOnOwnThread: Bool = false
+            allowList: AllowList = AllowList(), limits: StateLimits = .standard
         ) {
             self.profile = profile
             self.cellTable = cellTable
             self.allowList = allowList
             self.limits = limits
-            self.runsOnOwnThread = runsOnOwnThread
         }
     }
 

@@ -40,17 +40,19 @@ import SlidingWindows
 /// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`), and so is the
 /// number of calls in the window, beyond which the busiest SIMs' calls are dropped first
 /// (`shedCalls`). Dropped records still move event time on.
-public struct CatPoolDetector {
+///
+/// Noncopyable: its tables are a class the window is not part of, so a copy would share
+/// the one and not the other.
+public struct CatPoolDetector: ~Copyable {
     public let profile: DetectionProfile
     public let windows: WindowConfiguration
     private var window: SlidingWindow<WindowEvent>
     private let state: DetectorState
-    /// Records enqueued and not yet fed: a ring, oldest at `queueHead`.
-    private var queue = [QueuedRecord](
-        repeating: QueuedRecord(record: .placeholder, location: 0), count: queueCapacity)
-    private var queueHead = 0
-    private var queuedCount = 0
-    /// Records between `enqueue` and `feed`: slots are prefetched this far ahead, SIM
+    /// Records fed and not yet applied: a ring, oldest at `queueHead`.
+    private var queue: [QueuedRecord]
+    private var queueHead: Int
+    private var queuedCount: Int
+    /// Records between `feed` and `apply`: slots are prefetched this far ahead, SIM
     /// records half as far (measured: 16 beats 8 and 32 on a city day).
     private static let queueCapacity = 16
 
@@ -86,18 +88,20 @@ public struct CatPoolDetector {
             latenessMilliseconds: Int64((profile.latenessMinutes * 60_000).rounded()))
         window = SlidingWindow(configuration: windows)
         state = DetectorState(profile: profile, windows: windows, limits: limits)
+        queue = Array(
+            repeating: QueuedRecord(record: .placeholder, location: 0), count: Self.queueCapacity)
+        (queueHead, queuedCount) = (0, 0)
     }
 
-    /// Feeds one record seen at `location`; decisions made on the way are appended.
+    /// Applies one record seen at `location` now; decisions made on the way are appended.
     ///
     /// Only calls enter the windows: data records change no window aggregate, only the
-    /// SIM's 24-hour history, so they skip the window. SMS records carry nothing the
-    /// detector uses (see `uses(_:)`) and are ignored.
+    /// SIM's 24-hour history, so they skip the window.
     ///
     /// - Returns: `false` when a call was too late for any open window (it still updates the
     ///   SIM's 24-hour history) or shed by the state cap.
     @discardableResult
-    public mutating func feed(
+    private mutating func apply(
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) -> Bool {
         guard Self.uses(record.type) else { return true }
@@ -132,12 +136,17 @@ public struct CatPoolDetector {
         type == .moc || type == .mtc || type == .data
     }
 
-    /// Feeds `record` a few records later, prefetching what it will touch meanwhile; call
-    /// `drain` before reading the decisions of everything enqueued (at each chunk's end).
+    /// Feeds one record seen at `location`; decisions made on the way are appended.
     ///
-    /// Decisions are the same as from `feed` in the same order: only their timing moves.
+    /// The record is applied a few records later (up to `queueCapacity`), while what it will
+    /// touch is prefetched: consecutive records' cache misses then overlap instead of
+    /// following one another. Decisions are those of applying each record at once, in the
+    /// same order; only their timing moves. `flush` applies the records still waiting, and
+    /// `finish` and `save` need it done first (`finish` does it itself).
+    ///
+    /// SMS records carry nothing the detector uses (see `uses(_:)`) and are ignored.
     @inline(__always)
-    public mutating func enqueue(
+    public mutating func feed(
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) {
         guard Self.uses(record.type) else { return }
@@ -149,7 +158,7 @@ public struct CatPoolDetector {
         }
         if queuedCount == Self.queueCapacity {
             let oldest = queue[queueHead]
-            feed(oldest.record, location: oldest.location, into: &decisions)
+            apply(oldest.record, location: oldest.location, into: &decisions)
             queueHead = (queueHead + 1) & mask
             queuedCount -= 1
         }
@@ -157,11 +166,11 @@ public struct CatPoolDetector {
         queuedCount += 1
     }
 
-    /// Feeds every enqueued record.
-    public mutating func drain(into decisions: inout [ClusterDecision]) {
+    /// Applies every record `feed` still holds in its prefetch queue.
+    public mutating func flush(into decisions: inout [ClusterDecision]) {
         while queuedCount > 0 {
             let oldest = queue[queueHead]
-            feed(oldest.record, location: oldest.location, into: &decisions)
+            apply(oldest.record, location: oldest.location, into: &decisions)
             queueHead = (queueHead + 1) & (Self.queueCapacity - 1)
             queuedCount -= 1
         }
@@ -174,9 +183,9 @@ public struct CatPoolDetector {
     /// Call it instead of `finish` at the end of an input a later run continues: the windows
     /// the newest records have not yet made due stay open for the next input's records.
     ///
-    /// - Precondition: `drain` has fed every enqueued record.
+    /// - Precondition: `flush` has applied every record fed.
     public func save(into writer: inout StateWriter) {
-        precondition(queuedCount == 0, "drain the detector before saving it")
+        precondition(queuedCount == 0, "flush the detector before saving it")
         writer.write(windows.widthMilliseconds)
         writer.write(windows.hopMilliseconds)
         writer.write(windows.latenessMilliseconds)
@@ -213,11 +222,20 @@ public struct CatPoolDetector {
         profile: DetectionProfile, limits: StateLimits = .standard,
         references: StateReferences, restoring reader: inout StateReader
     ) throws(StateError) {
-        do {
-            try self.init(profile: profile, limits: limits)
-        } catch {
+        // Built in a local first: a noncopyable `self` cannot be left initialized on some
+        // paths and not on others, as a throw midway would leave it.
+        self = try Self.restored(
+            profile: profile, limits: limits, references: references, reader: &reader)
+    }
+
+    private static func restored(
+        profile: DetectionProfile, limits: StateLimits, references: StateReferences,
+        reader: inout StateReader
+    ) throws(StateError) -> CatPoolDetector {
+        guard var detector = try? CatPoolDetector(profile: profile, limits: limits) else {
             throw .incompatible("the profile's windows are invalid")
         }
+        let windows = detector.windows
         let saved = (
             try reader.read() as Int64, try reader.read() as Int64, try reader.read() as Int64
         )
@@ -259,13 +277,13 @@ public struct CatPoolDetector {
             }
             buckets.append((number, Array(raw)))
         }
-        try state.restore(
+        try detector.state.restore(
             from: &reader, window: buckets,
             enteredBefore: nextWindowEnd == .min
                 ? .min : nextWindowEnd / windows.hopMilliseconds - 1,
             references: references)
         do {
-            window = try SlidingWindow(
+            detector.window = try SlidingWindow(
                 configuration: windows,
                 restoring: .init(
                     maxEventTime: maxEventTime == .min ? nil : maxEventTime,
@@ -274,6 +292,7 @@ public struct CatPoolDetector {
         } catch {
             throw .malformed("the window's buckets")
         }
+        return detector
     }
 
     /// The hop buckets a window saved at this position can hold: from the one the next
@@ -298,23 +317,11 @@ public struct CatPoolDetector {
 
     /// Evaluates the windows still open at the end of the input.
     public mutating func finish(into decisions: inout [ClusterDecision]) {
-        drain(into: &decisions)
+        flush(into: &decisions)
         let state = self.state
         window.finish { step in state.apply(step, into: &decisions) }
         state.countQueuedSteps()
     }
-
-    /// Starts loading the table slots `feed` will probe for `record`.
-    ///
-    /// Called some records ahead of `feed`, then `prefetchRecords` half as far ahead, it
-    /// overlaps the cache misses of consecutive records instead of paying them one after
-    /// another (see `enqueue`).
-    @inline(__always)
-    public func prefetchSlots(_ record: CallRecord) { state.prefetchSlots(record) }
-
-    /// Starts loading the SIM records `feed` will read for `record`.
-    @inline(__always)
-    public func prefetchRecords(_ record: CallRecord) { state.prefetchRecords(record) }
 }
 
 /// One call as the window holds it: 24 bytes, no references.

@@ -7,10 +7,11 @@ import Foundation
 /// the caller through a small pool of buffers.
 ///
 /// Decompression (libzstd at about 0.9 GB/s on one core) then overlaps with parsing on the
-/// caller's thread. The pool bounds memory: the reader waits when every buffer is full.
-/// A chunk is handed over as soon as the input has nothing more to read for the moment, so
-/// a slow live feed is not held back waiting for a full buffer.
-final class DecodingReader: @unchecked Sendable {
+/// caller's thread. Events go over one `HandOff` and buffers come back over another; the
+/// pool bounds memory: the reader waits when every buffer is full. A chunk is handed over
+/// as soon as the input has nothing more to read for the moment, so a slow live feed is not
+/// held back waiting for a full buffer.
+final class DecodingReader: Sendable {
     /// What the reader hands over, in input order.
     enum Event {
         /// An input begins.
@@ -33,11 +34,13 @@ final class DecodingReader: @unchecked Sendable {
 
     private let inputs: [String]
     private let hashes: Bool
-    private let condition = NSCondition()
-    private var free: [UnsafeMutableRawBufferPointer]
-    private var events: [Event] = []
-    private var eventHead = 0
-    private var thread: Thread?
+    /// Decoded buffers free to fill: all of them at the start.
+    private let free: HandOff<UnsafeMutableRawBufferPointer>
+    /// What the reader has read, in order.
+    ///
+    /// Every `.data` holds a buffer, so it holds at most `bufferCount` of those, and an
+    /// input's few others.
+    private let events: HandOff<Event>
 
     /// - Parameters:
     ///   - inputs: file paths; `-` is stdin.
@@ -47,65 +50,34 @@ final class DecodingReader: @unchecked Sendable {
     init(inputs: [String], hashes: Bool, bufferCount: Int = 16) {
         self.inputs = inputs
         self.hashes = hashes
-        free = (0..<bufferCount).map { _ in .allocate(byteCount: Self.chunkSize, alignment: 64) }
+        free = HandOff(capacity: bufferCount)
+        events = HandOff(capacity: bufferCount + 4)
+        for _ in 0..<bufferCount {
+            free.send(.allocate(byteCount: Self.chunkSize, alignment: 64))
+        }
     }
 
     func start() {
         let thread = Thread { [self] in run() }
         thread.name = "catpool-reader"
         thread.stackSize = 1 << 20
-        self.thread = thread
         thread.start()
     }
 
     /// Waits at most `seconds` for an event; `true` when `next()` would return at once.
-    func waitForEvent(seconds: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        condition.lock()
-        defer { condition.unlock() }
-        while eventHead == events.count {
-            if !condition.wait(until: deadline) { return eventHead < events.count }
-        }
-        return true
-    }
+    func waitForEvent(seconds: Double) -> Bool { events.waitForElement(seconds: seconds) }
 
     /// The next event, waiting for it if needed.
-    func next() -> Event {
-        condition.lock()
-        defer { condition.unlock() }
-        while eventHead == events.count { condition.wait() }
-        let event = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return event
-    }
+    func next() -> Event { events.receive() }
 
     /// Returns a buffer from a `.data` event to the pool.
-    func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
-        condition.lock()
-        free.append(buffer)
-        condition.signal()
-        condition.unlock()
-    }
+    func recycle(_ buffer: UnsafeMutableRawBufferPointer) { free.send(buffer) }
 
     // MARK: - Reader thread
 
-    private func post(_ event: Event) {
-        condition.lock()
-        events.append(event)
-        condition.broadcast()
-        condition.unlock()
-    }
+    private func post(_ event: Event) { events.send(event) }
 
-    private func takeBuffer() -> UnsafeMutableRawBufferPointer {
-        condition.lock()
-        defer { condition.unlock() }
-        while free.isEmpty { condition.wait() }
-        return free.removeLast()
-    }
+    private func takeBuffer() -> UnsafeMutableRawBufferPointer { free.receive() }
 
     private func run() {
         lowerThreadPriority()

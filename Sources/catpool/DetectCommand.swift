@@ -127,7 +127,6 @@ struct DetectCommand: ParsableCommand {
             throw ExitStatus.usage.exitCode
         }
         detection.limits = StateLimits(maxBytes: (maxStateMB << 20) - tableBytes)
-        detection.runsOnOwnThread = true
         detection.minSeverity = ClusterDecision.Severity(name: minSeverity) ?? .low
         detection.collectsEvidence = evidence != nil
         configuration.detection = detection

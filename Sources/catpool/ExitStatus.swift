@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// The exit statuses of catpool, from sysexits(3); the only place they are chosen.
 ///
@@ -39,4 +40,32 @@ enum ExitStatus: Int32 {
         stopped by SIGINT or SIGTERM (decisions so far and --stats written, --state left as \
         it was); 1 internal failure.
         """
+
+    /// The status of a run that failed as `failure`, or succeeded (`nil`).
+    init(_ failure: RunFailure?) {
+        switch failure {
+        case nil: self = .success
+        case .usage: self = .usage
+        case .badData: self = .dataError
+        case .io: self = .ioError
+        case .stateInUse: self = .temporaryFailure
+        case .signal(let number): self = number == SIGINT ? .interrupted : .terminated
+        }
+    }
+}
+
+/// How a run of `detect` or `check` failed, as its steps report it; `ExitStatus(_:)` picks
+/// the status.
+enum RunFailure: Error, Equatable {
+    /// Stdin is a terminal, an output is an input, or the configuration is unusable.
+    case usage
+    /// The input cannot be read as CDRs (corrupt or truncated, an unusable header, a reject
+    /// under `--strict`, too many rejects), or the `--state` file cannot be continued from.
+    case badData
+    /// An input, output or state file cannot be read or written.
+    case io
+    /// Another run holds the `--state` file's lock.
+    case stateInUse
+    /// SIGINT or SIGTERM stopped the run.
+    case signal(Int32)
 }

@@ -75,10 +75,10 @@ enum Preflight {
     /// - Parameters:
     ///   - outputs: `(flag, path)` pairs; `-` (stdout) is skipped.
     ///   - inputs: the input paths, `-` for stdin.
-    /// - Returns: the status to exit with after printing why (74, or 64 for an output that
-    ///   is an input), or `nil` when all is well.
+    /// - Returns: why the run cannot start, after printing it (`.io`, or `.usage` for an
+    ///   output that is an input), or `nil` when all is well.
     static func checkOutputs(_ outputs: [(flag: String, path: String)], inputs: [String])
-        -> ExitStatus?
+        -> RunFailure?
     {
         var inputFiles: [(name: String, info: stat)] = []
         for input in inputs {
@@ -93,7 +93,7 @@ enum Preflight {
             if stat(path, &info) == 0 {
                 if info.st_mode & S_IFMT == S_IFDIR {
                     printError("cannot write \(flag) \(path): it is a folder")
-                    return .ioError
+                    return .io
                 }
                 if let input = inputFiles.first(where: {
                     $0.info.st_dev == info.st_dev && $0.info.st_ino == info.st_ino
@@ -110,7 +110,7 @@ enum Preflight {
                 }
                 if access(path, W_OK) != 0 {
                     printError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))")
-                    return .ioError
+                    return .io
                 }
                 // --state and --metrics-file replace a regular file through a temporary
                 // file beside it, so its folder must take new files too.
@@ -118,7 +118,7 @@ enum Preflight {
                 guard isReplaced, info.st_mode & S_IFMT == S_IFREG else { continue }
             } else if errno != ENOENT {
                 printError("cannot write \(flag) \(path): \(String(cString: strerror(errno)))")
-                return .ioError
+                return .io
             }
             let folder = folder(of: path)
             var folderInfo = stat()
@@ -127,17 +127,17 @@ enum Preflight {
                     errno == ENOENT
                     ? "folder \(folder) does not exist" : String(cString: strerror(errno))
                 printError("cannot write \(flag) \(path): \(reason)")
-                return .ioError
+                return .io
             }
             if folderInfo.st_mode & S_IFMT != S_IFDIR {
                 printError("cannot write \(flag) \(path): \(folder) is not a folder")
-                return .ioError
+                return .io
             }
             if access(folder, W_OK | X_OK) != 0 {
                 printError(
                     "cannot write \(flag) \(path): cannot create files in \(folder): "
                         + String(cString: strerror(errno)))
-                return .ioError
+                return .io
             }
         }
         return nil

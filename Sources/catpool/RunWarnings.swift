@@ -1,5 +1,6 @@
 import CDRPipeline
 import CDRRecords
+import SIMBoxDetection
 
 /// Warnings about a run that worked but probably not as meant (#16).
 ///
@@ -74,5 +75,47 @@ struct RunWarnings {
             + "--state file's watermark \(restoredWatermark), so they were not detected on: "
             + "this input looks already processed. To run it again, pass another --state "
             + "file, or remove \(statePath) to start afresh"
+    }
+}
+
+extension PipelineWarning {
+    /// The warning in words, for stderr; it names the flags that change it.
+    var message: String {
+        switch self {
+        case .rejectedLine(let input, let line, let error):
+            return "\(input):\(line): \(error.reason.rawValue): \(error)"
+        case .furtherRejectsNotDescribed:
+            return "further rejected lines are counted but not shown here (see --rejects)"
+        case .evictingSIMs(let limitBytes):
+            return "warning: detector state reached its cap (--max-state-mb \(limitBytes >> 20)): "
+                + "evicting the least recently active SIMs"
+        case .sheddingCalls(let limitBytes):
+            return "warning: detector state is full (--max-state-mb \(limitBytes >> 20)) of calls "
+                + "in the window: calls of the busiest SIMs are dropped (counted as shed_records "
+                + "in --stats)"
+        case .sheddingRecords(let limitBytes):
+            return "warning: detector state is full (--max-state-mb \(limitBytes >> 20)) of SIMs "
+                + "or cells all live in the window: records of new ones are dropped (counted as "
+                + "shed_records in --stats)"
+        }
+    }
+}
+
+extension PipelineError {
+    /// The error in words, for stderr.
+    var message: String {
+        switch self {
+        case .unusableHeader: return description
+        case .strictReject: return "\(description) (--strict)"
+        }
+    }
+}
+
+extension StateError {
+    /// The error in words, for stderr; a state too large for the cap names the flag that
+    /// raises it.
+    var message: String {
+        guard case .tooLarge = self else { return description }
+        return "\(description); raise --max-state-mb"
     }
 }

@@ -9,25 +9,23 @@ final class StateFileGuard {
 
     /// Takes `STATE.lock` (flock, exclusive, not waiting) and removes stale temporaries.
     ///
-    /// - Returns: `nil` after printing why when another run holds the lock (exit 75) or the
-    ///   lock file cannot be opened (74); the status is in `refusal`.
-    init?(statePath: String, refusal: inout ExitStatus) {
+    /// - Throws: after printing why, `RunFailure.stateInUse` when another run holds the
+    ///   lock, `.io` when the lock file cannot be opened.
+    init(statePath: String) throws(RunFailure) {
         self.statePath = statePath
         let lockPath = "\(statePath).lock"
         lockDescriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lockDescriptor >= 0 else {
             printError(
                 "cannot open the --state lock \(lockPath): \(String(cString: strerror(errno)))")
-            refusal = .ioError
-            return nil
+            throw .io
         }
         guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             printError(
                 "--state \(statePath) is in use: another run holds \(lockPath); wait for it to "
                     + "end, or use another --state file")
             close(lockDescriptor)
-            refusal = .temporaryFailure
-            return nil
+            throw .stateInUse
         }
         Self.removeStaleTemporaries(of: statePath)
     }

@@ -1,9 +1,10 @@
 import CDRPipeline
 import CDRRecords
 import CDRSimulation
+import SIMBoxDetection
 import Testing
 
-/// The detection stage inside the pipeline: allow list, cell table, statistics.
+/// The detection stage inside the pipeline: allow list, cell table, statistics, batch edges.
 struct DetectionStageTests {
     static let day: (bytes: [UInt8], simulator: DaySimulator) = {
         var configuration = DaySimulator.Configuration()
@@ -20,17 +21,23 @@ struct DetectionStageTests {
         return (bytes, simulator)
     }()
 
-    static func detect(allow: String = "") throws -> (events: String, statistics: RunStatistics) {
+    static func detect(
+        allow: String = "",
+        runningDetection runner: (consuming DetectionStage) -> any DetectionRunner = {
+            InlineDetection($0)
+        }
+    ) throws -> (events: String, statistics: RunStatistics) {
         var configuration = PipelineConfiguration()
         configuration.detection = .init(
             cellTable: try CellTable(bytes: day.simulator.city.cellTable()),
             allowList: try AllowList(text: allow))
-        var pipeline = try Pipeline(configuration: configuration)
+        var pipeline = try Pipeline(configuration: configuration, runningDetection: runner)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
-        try day.bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }
-        try pipeline.finishInput(
-            bytesIn: day.bytes.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(.begin(name: "day"), into: &output)
+        try day.bytes.withUnsafeBytes { try pipeline.feed(.bytes($0), into: &output) }
+        try pipeline.feed(
+            .end(
+                bytesIn: day.bytes.count, format: .plain, isCutShort: false), into: &output)
         pipeline.finish(into: &output)
         return (String(decoding: output.events, as: UTF8.self), pipeline.statistics)
     }
@@ -70,4 +77,43 @@ struct DetectionStageTests {
         #expect(throws: AllowListError.self) { try AllowList(text: "phone 8613800") }
         #expect(throws: AllowListError.self) { try AllowList(text: "cell") }
     }
+
+    /// The stage's decisions do not depend on where batches end: the day's batches cut
+    /// again at random lengths give the same bytes.
+    @Test(arguments: [UInt64(1), 2])
+    func batchEdgesChangeNoByte(seed: UInt64) throws {
+        let rebatched = try Self.detect(runningDetection: { RebatchingDetection($0, seed: seed) })
+        let inline = try Self.detect()
+        #expect(inline.events.contains("flagged"))
+        #expect(rebatched.events == inline.events)
+        #expect(rebatched.statistics.lateRecords == inline.statistics.lateRecords)
+    }
+}
+
+/// Feeds the stage each batch in pieces of random length (1 to 600 records).
+private final class RebatchingDetection: DetectionRunner {
+    private var stage: DetectionStage
+    private var random: SimulationRandom
+
+    init(_ stage: consuming DetectionStage, seed: UInt64) {
+        self.stage = stage
+        random = SimulationRandom(seed: seed, stream: 5)
+    }
+
+    func feed(_ batch: inout [DetectionStage.Item], into output: inout DetectionStage.Output) {
+        var start = 0
+        while start < batch.count {
+            let end = min(batch.count, start + random.int(1..<601))
+            var piece = Array(batch[start..<end])
+            stage.feed(&piece, into: &output)
+            start = end
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    func flush(into output: inout DetectionStage.Output) {}
+
+    func finish(into output: inout DetectionStage.Output) { stage.finish(into: &output) }
+
+    func save(into writer: inout StateWriter) { stage.save(into: &writer) }
 }

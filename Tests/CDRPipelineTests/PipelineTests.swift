@@ -18,21 +18,24 @@ struct PipelineTests {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }
         for input in inputs {
-            pipeline.beginInput(named: input.name)
+            try pipeline.feed(.begin(name: input.name), into: &output)
             let decoder = StreamDecoder()
             var isCutShort = false
             do {
                 for chunk in chunks(input.bytes, size: chunkSize) {
                     try chunk.withUnsafeBytes {
-                        try decoder.feed($0, using: buffer) { try pipeline.feed($0, into: &output) }
+                        try decoder.feed($0, using: buffer) {
+                            try pipeline.feed(.bytes($0), into: &output)
+                        }
                     }
                 }
-                try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+                try decoder.finish(using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
             } catch is InputError {
                 isCutShort = true
             }
-            try pipeline.finishInput(
-                bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort,
+            try pipeline.feed(
+                .end(
+                    bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: isCutShort),
                 into: &output)
         }
         return (pipeline.statistics, output)
@@ -126,7 +129,7 @@ struct PipelineTests {
             ("c.csv", Array(concatenated.utf8)),
         ])
         #expect(statistics.records == 5)
-        #expect(statistics.rejected == 0, "\(output.diagnostics)")
+        #expect(statistics.rejected == 0, "\(output.warnings)")
         #expect(
             statistics.headers == 4 && statistics.repeatedHeaders == 1 && statistics.comments == 1)
         #expect(statistics.inputs.map(\.lines) == [2, 3, 6])
@@ -186,53 +189,11 @@ struct PipelineTests {
         options.records = 100
         options.badLines = 50
         let (_, output) = try Self.run([("d", SyntheticDump(options).bytes)])
-        #expect(output.diagnostics.count == 11)
-        #expect(output.diagnostics.first?.hasPrefix("d:") == true)
-    }
-}
-
-/// What production runs (the detector on a thread of its own, records handed over in
-/// batches) against the detector fed inline, on a simulated day: the same bytes.
-struct ThreadedDetectionTests {
-    static func decisions(of day: [UInt8], cells: CellTable, onOwnThread: Bool) throws -> [UInt8] {
-        var configuration = PipelineConfiguration()
-        configuration.detection = .init(cellTable: cells, runsOnOwnThread: onOwnThread)
-        var pipeline = try Pipeline(configuration: configuration)
-        var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
-        // Uneven chunks, so batch edges fall anywhere in a line.
-        var offset = 0
-        var size = 1
-        try day.withUnsafeBytes { bytes in
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + size)
-                try pipeline.feed(
-                    UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), into: &output)
-                offset = end
-                size = size * 7 % 100_003 + 1
-            }
+        #expect(output.warnings.count == 11)
+        guard case .rejectedLine("d", _, _) = output.warnings.first else {
+            Issue.record("the first reject is described: \(output.warnings)")
+            return
         }
-        try pipeline.finishInput(
-            bytesIn: day.count, format: .plain, isCutShort: false, into: &output)
-        pipeline.finish(into: &output)
-        return output.events
-    }
-
-    @Test func threadedAndInlineDetectionWriteTheSameBytes() throws {
-        var configuration = DaySimulator.Configuration()
-        configuration.seed = 8
-        configuration.subscribers = 3000
-        configuration.hours = 8
-        configuration.boxes = 6
-        configuration.disorderSeconds = 300
-        configuration.lateShare = 0.2
-        var simulator = DaySimulator(configuration: configuration)
-        var day: [UInt8] = []
-        try simulator.run { day.append(contentsOf: $0) }
-        let cells = try CellTable(bytes: simulator.city.cellTable())
-        let inline = try Self.decisions(of: day, cells: cells, onOwnThread: false)
-        let threaded = try Self.decisions(of: day, cells: cells, onOwnThread: true)
-        #expect(inline.count > 1000, "the day flags its boxes")
-        #expect(threaded == inline)
+        #expect(output.warnings.last == .furtherRejectsNotDescribed)
     }
 }

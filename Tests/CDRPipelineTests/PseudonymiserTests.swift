@@ -101,14 +101,18 @@ struct PseudonymiserTests {
                 == plainRejects.map { pseudonymiser.redactingDigitRuns($0.text) })
         let output =
             String(decoding: redacted.output.rejects, as: UTF8.self)
-            + redacted.output.diagnostics.joined(separator: "\n")
+            + redacted.output.warnings.map { "\($0)" }.joined(separator: "\n")
         for identifier in ["460011853229132", "3569380338", "8617000000049", "4600118532291320000"]
         {
             #expect(!output.contains(identifier))
             #expect(String(decoding: plain.output.rejects, as: UTF8.self).contains(identifier))
         }
         #expect(output.contains(pseudonymiser.pseudonym(of: "3569380338")))
-        #expect(redacted.output.diagnostics.first?.hasPrefix("day.csv:2: bad_imei: ") == true)
+        guard case .rejectedLine("day.csv", 2, let error) = redacted.output.warnings.first else {
+            Issue.record("the first reject is described: \(redacted.output.warnings)")
+            return
+        }
+        #expect(error.reason == .badIMEI)
 
         configuration.isStrict = true
         #expect(

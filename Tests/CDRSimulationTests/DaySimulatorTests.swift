@@ -71,10 +71,11 @@ struct DaySimulatorTests {
         pipelineConfiguration.timestamps = TimestampParser(naiveOffsetSeconds: 8 * 3600)
         var pipeline = try Pipeline(configuration: pipelineConfiguration)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "sim")
-        try bytes.withUnsafeBytes { try pipeline.feed($0, into: &output) }
-        try pipeline.finishInput(
-            bytesIn: bytes.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(.begin(name: "sim"), into: &output)
+        try bytes.withUnsafeBytes { try pipeline.feed(.bytes($0), into: &output) }
+        try pipeline.feed(
+            .end(
+                bytesIn: bytes.count, format: .plain, isCutShort: false), into: &output)
         let rejected = try String(decoding: output.rejects, as: UTF8.self).split(separator: "\n")
             .map { line in
                 try #require(

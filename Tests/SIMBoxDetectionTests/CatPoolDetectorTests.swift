@@ -48,7 +48,7 @@ struct CatPoolDetectorTests {
     )
 
     static func run(_ records: [(CallRecord, Int32)], profile: DetectionProfile = .standard) throws
-        -> (decisions: [ClusterDecision], detector: CatPoolDetector)
+        -> DetectorRun
     {
         var detector = try CatPoolDetector(profile: profile)
         var decisions: [ClusterDecision] = []
@@ -56,12 +56,12 @@ struct CatPoolDetectorTests {
             detector.feed(record, location: location, into: &decisions)
         }
         detector.finish(into: &decisions)
-        return (decisions, detector)
+        return DetectorRun(decisions: decisions, detector: detector)
     }
 
     @Test func flagsAStandardBoxWithinTenMinutes() throws {
         // 8 channels at 30 calls per channel-hour.
-        let (decisions, _) = try Self.run(Self.boxRecords(channels: 8, minutes: 90))
+        let decisions = try Self.run(Self.boxRecords(channels: 8, minutes: 90)).decisions
         let flagged = try #require(decisions.first { $0.kind == .flagged })
         #expect(flagged.windowEnd.millisecondsSinceEpoch - Self.start <= 10 * 60_000)
         #expect(Set(decisions.map(\.clusterID)) == [1])
@@ -78,7 +78,8 @@ struct CatPoolDetectorTests {
         let imei: (Int) -> IMEI? = {
             $0 < 4 ? IMEI(tac: 86_117_203, serial: 10 + $0) : IMEI(tac: 35_693_803, serial: 900_000)
         }
-        let (decisions, _) = try Self.run(Self.boxRecords(channels: 8, minutes: 40, imei: imei))
+        let decisions = try Self.run(Self.boxRecords(channels: 8, minutes: 40, imei: imei))
+            .decisions
         #expect(decisions.last?.devices == [[0, 1, 2, 3], [4, 5, 6, 7]])
     }
 
@@ -104,6 +105,30 @@ struct CatPoolDetectorTests {
         #expect(decisions.last?.statistics.callsBetweenSIMs == 1)
         #expect(
             decisions.last?.statistics.callsIn == 0, "a call from a sibling is not inbound traffic")
+    }
+
+    /// `feed` applies records a few later, prefetching meanwhile: its decisions are those of
+    /// applying each record at once (a flush after every record), in the same order.
+    @Test func prefetchingFeedDecidesAsApplyingEachRecordAtOnce() throws {
+        var records = Self.boxRecords(channels: 8, minutes: 120)
+        records += Self.boxRecords(
+            channels: 8, minutes: 120, firstSIM: 100, location: 9, answeredEvery: 1,
+            duration: 200, repeatCallees: true)
+        records.sort { $0.0.eventTime < $1.0.eventTime }
+        var queued = try CatPoolDetector(profile: .standard)
+        var atOnce = try CatPoolDetector(profile: .standard)
+        var queuedDecisions: [ClusterDecision] = []
+        var atOnceDecisions: [ClusterDecision] = []
+        for (record, location) in records {
+            queued.feed(record, location: location, into: &queuedDecisions)
+            atOnce.feed(record, location: location, into: &atOnceDecisions)
+            atOnce.flush(into: &atOnceDecisions)
+        }
+        queued.finish(into: &queuedDecisions)
+        atOnce.finish(into: &atOnceDecisions)
+        #expect(!queuedDecisions.isEmpty)
+        #expect("\(queuedDecisions)" == "\(atOnceDecisions)")
+        #expect(queued.lateRecords == atOnce.lateRecords)
     }
 
     @Test func leavesBusyButHumanTrafficAlone() throws {
@@ -141,8 +166,7 @@ struct CatPoolDetectorTests {
         var records = Self.boxRecords(channels: 8, minutes: 150)
         let old = records[10].0
         records.append((old, 7))  // two hours late: no open window holds it
-        let (_, detector) = try Self.run(records)
-        #expect(detector.lateRecords == 1)
+        #expect(try Self.run(records).detector.lateRecords == 1)
     }
 
     @Test func keepsTheIdentityOfAMovingBoxAndClosesItAfterSilence() throws {
@@ -153,8 +177,9 @@ struct CatPoolDetectorTests {
         let later = Self.boxRecords(
             channels: 1, minutes: 200, gapSeconds: 600, firstSIM: 50, location: 9, answeredEvery: 1,
             duration: 300)
-        let (decisions, _) = try Self.run(
-            (first + second + later).sorted { $0.0.eventTime < $1.0.eventTime })
+        let decisions = try Self.run(
+            (first + second + later).sorted { $0.0.eventTime < $1.0.eventTime }
+        ).decisions
         #expect(Set(decisions.map(\.clusterID)) == [1])
         #expect(decisions.contains { $0.kind == .updated && $0.location == 2 })
         #expect(decisions.last?.kind == .closed)
@@ -192,4 +217,12 @@ struct DetectionProfileTests {
             try DetectionProfile(text: "score_threshold = 0.9")
         }
     }
+}
+
+/// What a detector decided, and the detector after (noncopyable, so not in a tuple).
+struct DetectorRun: ~Copyable {
+    var decisions: [ClusterDecision]
+    var detector: CatPoolDetector
+    /// The most SIMs held at once, when measured.
+    var peakSIMs = 0
 }

@@ -27,17 +27,19 @@ struct StateCapTests {
 
     /// Feeds `records` in time order and checks the cap after every record.
     static func runChecked(_ records: [(CallRecord, Int32)], limits: StateLimits) throws
-        -> (decisions: [ClusterDecision], detector: CatPoolDetector, peakSIMs: Int)
+        -> DetectorRun
     {
         var detector = try CatPoolDetector(profile: .standard, limits: limits)
         var decisions: [ClusterDecision] = []
         var peakSIMs = 0
         for (record, location) in records.sorted(by: { $0.0.eventTime < $1.0.eventTime }) {
             detector.feed(record, location: location, into: &decisions)
+            // Applied now, not a few records later, so the peak is the exact one.
+            detector.flush(into: &decisions)
             peakSIMs = max(peakSIMs, detector.simCount)
         }
         detector.finish(into: &decisions)
-        return (decisions, detector, peakSIMs)
+        return DetectorRun(decisions: decisions, detector: detector, peakSIMs: peakSIMs)
     }
 
     @Test func evictsIdleSIMsAndStillFindsTheBoxAmongThem() throws {
@@ -116,6 +118,7 @@ struct StateCapTests {
         var peakBytes = 0
         for (record, location) in (flood + box).sorted(by: { $0.0.eventTime < $1.0.eventTime }) {
             detector.feed(record, location: location, into: &decisions)
+            detector.flush(into: &decisions)
             peakBytes = max(peakBytes, detector.stateBytes)
         }
         detector.finish(into: &decisions)

@@ -45,10 +45,10 @@ let benchmarks: @Sendable () -> Void = {
     ) throws {
         let decoder = StreamDecoder()
         try input.withUnsafeBytes { bytes in
-            try decoder.feed(bytes, using: buffer) { try pipeline.feed($0, into: &output) }
-            try decoder.finish(using: buffer) { try pipeline.feed($0, into: &output) }
+            try decoder.feed(bytes, using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
+            try decoder.finish(using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
         }
-        try pipeline.finishInput(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false, into: &output)
+        try pipeline.feed(.end(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false), into: &output)
     }
 
     /// The corpus parsed once (outside any measurement), each record with its location.
@@ -165,16 +165,16 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var pipeline = try Pipeline(configuration: PipelineConfiguration())
         var output = PipelineOutput()
-        pipeline.beginInput(named: "corpus")
+        try pipeline.feed(.begin(name: "corpus"), into: &output)
         try input.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let end = min(offset + chunkSize, bytes.count)
-                try pipeline.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), into: &output)
+                try pipeline.feed(.bytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])), into: &output)
                 offset = end
             }
         }
-        try pipeline.finishInput(bytesIn: input.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(.end(bytesIn: input.count, format: .plain, isCutShort: false), into: &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)
     }
@@ -219,7 +219,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var detector = try CatPoolDetector(profile: .standard)
         var decisions: [ClusterDecision] = []
-        for item in sorted { detector.enqueue(item.record, location: item.location, into: &decisions) }
+        for item in sorted { detector.feed(item.record, location: item.location, into: &decisions) }
         detector.finish(into: &decisions)
         precondition(decisions.contains { $0.kind == .flagged }, "the box was not flagged")
         blackHole(decisions)
@@ -247,7 +247,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(bytes)
     }
 
-    // MARK: - end to end: zstd bytes to JSON lines, detector on its own thread as in `catpool detect`
+    // MARK: - end to end: zstd bytes to JSON lines, detection inline (the executable's
+    // DetectorThread runs the same stage on a thread of its own; the library starts none)
 
     Benchmark(
         "end-to-end",
@@ -258,10 +259,10 @@ let benchmarks: @Sendable () -> Void = {
         defer { buffer.deallocate() }
         benchmark.startMeasurement()
         var configuration = PipelineConfiguration()
-        configuration.detection = .init(runsOnOwnThread: true)
+        configuration.detection = .init()
         var pipeline = try Pipeline(configuration: configuration)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "corpus.zst")
+        try pipeline.feed(.begin(name: "corpus.zst"), into: &output)
         try decodeAndFeed(input, through: buffer, into: &pipeline, &output)
         pipeline.finish(into: &output)
         precondition(pipeline.statistics.records == recordCount)
@@ -277,7 +278,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         var pipeline = try Pipeline(configuration: PipelineConfiguration())
         var output = PipelineOutput()
-        pipeline.beginInput(named: "corpus.zst")
+        try pipeline.feed(.begin(name: "corpus.zst"), into: &output)
         try decodeAndFeed(input, through: buffer, into: &pipeline, &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)

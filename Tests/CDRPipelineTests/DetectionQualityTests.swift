@@ -20,10 +20,11 @@ struct DetectionQualityTests {
             cellTable: try CellTable(bytes: simulator.city.cellTable()))
         var pipeline = try Pipeline(configuration: pipelineConfiguration)
         var output = PipelineOutput()
-        pipeline.beginInput(named: "day")
-        try day.withUnsafeBytes { try pipeline.feed($0, into: &output) }
-        try pipeline.finishInput(
-            bytesIn: day.count, format: .plain, isCutShort: false, into: &output)
+        try pipeline.feed(.begin(name: "day"), into: &output)
+        try day.withUnsafeBytes { try pipeline.feed(.bytes($0), into: &output) }
+        try pipeline.feed(
+            .end(
+                bytesIn: day.count, format: .plain, isCutShort: false), into: &output)
         pipeline.finish(into: &output)
         return (
             try DetectionScore(truth: simulator.truthJSON(), output: output.events),

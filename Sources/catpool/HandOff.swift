@@ -1,0 +1,74 @@
+import Foundation
+
+/// A bounded first-in, first-out queue between two threads: every queue of catpool.
+///
+/// The reader hands decoded chunks to the parser through one (`DecodingReader`) and the
+/// parser hands batches of records to the detector and takes them back through two
+/// (`DetectorThread`). `send` waits while the queue is full, so a fast producer waits for a
+/// slow consumer instead of filling memory; `receive` waits while it is empty.
+///
+/// It is the one type in catpool whose sharing the compiler does not check (`@unchecked
+/// Sendable`): every stored property is read and written only under `condition`, and an
+/// element belongs to the sender until `send` and to the receiver after `receive`. Elements
+/// need not be `Sendable` (buffers, a detection stage): each is in one thread's hands at a
+/// time.
+final class HandOff<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// A ring of `capacity` slots; the oldest element is at `head`.
+    private var slots: [Element?]
+    private var head = 0
+    private var count = 0
+
+    /// - Parameter capacity: the most elements waiting at once; `send` waits beyond it.
+    init(capacity: Int) {
+        precondition(capacity > 0, "a hand-off holds at least one element")
+        slots = Array(repeating: nil, count: capacity)
+    }
+
+    /// Appends `element`, first waiting while the queue is full.
+    func send(_ element: Element) {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == slots.count { condition.wait() }
+        slots[(head + count) % slots.count] = element
+        count += 1
+        condition.broadcast()
+    }
+
+    /// Removes the oldest element, first waiting while the queue is empty.
+    func receive() -> Element {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 { condition.wait() }
+        return takeOldest()
+    }
+
+    /// Removes the oldest element if there is one; never waits.
+    func receiveIfReady() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        return count == 0 ? nil : takeOldest()
+    }
+
+    /// Waits at most `seconds` for an element; `true` when `receive` would return at once.
+    func waitForElement(seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 {
+            if !condition.wait(until: deadline) { return count > 0 }
+        }
+        return true
+    }
+
+    /// Under `condition`, with `count > 0`.
+    private func takeOldest() -> Element {
+        guard let element = slots[head].take() else {
+            preconditionFailure("a hand-off slot in use is empty")
+        }
+        head = (head + 1) % slots.count
+        count -= 1
+        condition.broadcast()
+        return element
+    }
+}
