@@ -15,10 +15,7 @@ public struct DetectionStage: ~Copyable {
     public static let batchCapacity = 4096
 
     /// A record and the location it was seen at.
-    public struct Item {
-        public var record: CallRecord
-        public var location: Int32
-    }
+    public typealias Item = LocatedRecord
 
     /// The detector's counts after the last record it applied.
     public struct Counts: Equatable {
@@ -72,10 +69,7 @@ public struct DetectionStage: ~Copyable {
     ///
     /// - Complexity: O(n) in the batch's records, each O(1) amortized.
     public mutating func feed(_ batch: inout [Item], into output: inout Output) {
-        for item in batch {
-            detector.feed(item.record, location: item.location, into: &output.decisions)
-        }
-        detector.flush(into: &output.decisions)
+        batch.withUnsafeBufferPointer { detector.feed($0, into: &output.decisions) }
         batch.removeAll(keepingCapacity: true)
         output.counts = counts
     }

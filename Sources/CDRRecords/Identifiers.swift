@@ -168,6 +168,9 @@ public struct IMEI: Hashable, Comparable, Sendable, CustomStringConvertible {
         rawValue = Self.base + UInt64(tac) * 1_000_000 + UInt64(serial)
     }
 
+    /// Wraps a raw value this module packed (a record's stored IMEI).
+    init(uncheckedRawValue: UInt64) { rawValue = uncheckedRawValue }
+
     /// Wraps a raw value made by `init(tac:serial:)` (for simulators that store IMEIs packed).
     public init(rawValue14 rawValue: UInt64) {
         precondition(

@@ -48,13 +48,10 @@ public struct CatPoolDetector: ~Copyable {
     public let windows: WindowConfiguration
     private var window: SlidingWindow<WindowEvent>
     private let state: DetectorState
-    /// Records fed and not yet applied: a ring, oldest at `queueHead`.
-    private var queue: [QueuedRecord]
-    private var queueHead: Int
-    private var queuedCount: Int
-    /// Records between `feed` and `apply`: slots are prefetched this far ahead, SIM
-    /// records half as far (measured: 16 beats 8 and 32 on a city day).
-    private static let queueCapacity = 16
+    /// How far ahead of the record applied a batch's table slots are prefetched; SIM records
+    /// are prefetched half as far ahead, once their slots are in (measured: 16 beats 8 and 32
+    /// on a city day).
+    private static let lookahead = 16
 
     /// Records too late for any open window, counted and dropped.
     public var lateRecords: Int { window.lateCount }
@@ -88,9 +85,6 @@ public struct CatPoolDetector: ~Copyable {
             latenessMilliseconds: Int64((profile.latenessMinutes * 60_000).rounded()))
         window = SlidingWindow(configuration: windows)
         state = DetectorState(profile: profile, windows: windows, limits: limits)
-        queue = Array(
-            repeating: QueuedRecord(record: .placeholder, location: 0), count: Self.queueCapacity)
-        (queueHead, queuedCount) = (0, 0)
     }
 
     /// Applies one record seen at `location` now; decisions made on the way are appended.
@@ -136,43 +130,42 @@ public struct CatPoolDetector: ~Copyable {
         type == .moc || type == .mtc || type == .data
     }
 
-    /// Feeds one record seen at `location`; decisions made on the way are appended.
+    /// Feeds a batch of records, each with the location it was seen at, in order; decisions
+    /// made on the way are appended.
     ///
-    /// The record is applied a few records later (up to `queueCapacity`), while what it will
-    /// touch is prefetched: consecutive records' cache misses then overlap instead of
-    /// following one another. Decisions are those of applying each record at once, in the
-    /// same order; only their timing moves. `flush` applies the records still waiting, and
-    /// `finish` and `save` need it done first (`finish` does it itself).
+    /// While one record is applied, the table slots of the record `lookahead` later and the
+    /// SIM records of the one half as far are loaded: consecutive records' cache misses then
+    /// overlap instead of following one another. The records are read in place (a batch of
+    /// parsed records is already in memory), and the decisions are those of applying each
+    /// record at once, in the same order.
     ///
     /// SMS records carry nothing the detector uses (see `uses(_:)`) and are ignored.
-    @inline(__always)
+    public mutating func feed(
+        _ batch: UnsafeBufferPointer<LocatedRecord>, into decisions: inout [ClusterDecision]
+    ) {
+        let count = batch.count
+        let recordLead = Self.lookahead / 2
+        for index in 0..<min(Self.lookahead, count) { state.prefetchSlots(batch[index].record) }
+        for index in 0..<min(recordLead, count) { state.prefetchRecords(batch[index].record) }
+        for index in 0..<count {
+            if index &+ Self.lookahead < count {
+                state.prefetchSlots(batch[index &+ Self.lookahead].record)
+            }
+            if index &+ recordLead < count {
+                state.prefetchRecords(batch[index &+ recordLead].record)
+            }
+            apply(batch[index].record, location: batch[index].location, into: &decisions)
+        }
+    }
+
+    /// Feeds one record seen at `location` (a batch of one: for tests and tools; the pipeline
+    /// feeds batches).
     public mutating func feed(
         _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
     ) {
-        guard Self.uses(record.type) else { return }
-        state.prefetchSlots(record)
-        let mask = Self.queueCapacity - 1
-        if queuedCount >= Self.queueCapacity / 2 {
-            state.prefetchRecords(
-                queue[(queueHead + queuedCount - Self.queueCapacity / 2) & mask].record)
-        }
-        if queuedCount == Self.queueCapacity {
-            let oldest = queue[queueHead]
-            apply(oldest.record, location: oldest.location, into: &decisions)
-            queueHead = (queueHead + 1) & mask
-            queuedCount -= 1
-        }
-        queue[(queueHead + queuedCount) & mask] = QueuedRecord(record: record, location: location)
-        queuedCount += 1
-    }
-
-    /// Applies every record `feed` still holds in its prefetch queue.
-    public mutating func flush(into decisions: inout [ClusterDecision]) {
-        while queuedCount > 0 {
-            let oldest = queue[queueHead]
-            apply(oldest.record, location: oldest.location, into: &decisions)
-            queueHead = (queueHead + 1) & (Self.queueCapacity - 1)
-            queuedCount -= 1
+        var one = LocatedRecord(record: record, location: location)
+        withUnsafePointer(to: &one) { pointer in
+            feed(UnsafeBufferPointer(start: pointer, count: 1), into: &decisions)
         }
     }
 
@@ -182,10 +175,7 @@ public struct CatPoolDetector: ~Copyable {
     ///
     /// Call it instead of `finish` at the end of an input a later run continues: the windows
     /// the newest records have not yet made due stay open for the next input's records.
-    ///
-    /// - Precondition: `flush` has applied every record fed.
     public func save(into writer: inout StateWriter) {
-        precondition(queuedCount == 0, "flush the detector before saving it")
         writer.write(windows.widthMilliseconds)
         writer.write(windows.hopMilliseconds)
         writer.write(windows.latenessMilliseconds)
@@ -317,7 +307,6 @@ public struct CatPoolDetector: ~Copyable {
 
     /// Evaluates the windows still open at the end of the input.
     public mutating func finish(into decisions: inout [ClusterDecision]) {
-        flush(into: &decisions)
         let state = self.state
         window.finish { step in state.apply(step, into: &decisions) }
         state.countQueuedSteps()
@@ -334,8 +323,13 @@ struct WindowEvent {
     var isFromBusySIM: Bool
 }
 
-/// A record waiting in the detector's prefetch queue.
-private struct QueuedRecord {
-    var record: CallRecord
-    var location: Int32
+/// A record and the location it was seen at: what the detector is fed.
+public struct LocatedRecord {
+    public var record: CallRecord
+    public var location: Int32
+
+    public init(record: CallRecord, location: Int32) {
+        self.record = record
+        self.location = location
+    }
 }

@@ -120,6 +120,26 @@ struct CallRecordParserTests {
         #expect(cells.name(of: record.cell) == "460-00-4521-12345")
     }
 
+    /// A record is 56 bytes (raw values stand for its optional fields), and every optional
+    /// field reads back as it was set, `nil` included.
+    @Test func keepsOptionalFieldsInFiftySixBytes() throws {
+        #expect(MemoryLayout<CallRecord>.stride == 56)
+        var record = CallRecord.placeholder
+        #expect(record.imei == nil && record.msisdn == nil && record.peer == nil)
+        #expect(record.durationSeconds == nil)
+        record.imei = IMEI("86753001234567")
+        record.msisdn = PhoneNumber("8613800138000")
+        record.peer = PhoneNumber("8613912345678")
+        record.durationSeconds = 0
+        #expect(record.imei == IMEI("86753001234567"))
+        #expect(record.msisdn == PhoneNumber("8613800138000"))
+        #expect(record.peer == PhoneNumber("8613912345678"))
+        #expect(record.durationSeconds == 0)
+        record.imei = nil
+        record.durationSeconds = nil
+        #expect(record.imei == nil && record.durationSeconds == nil)
+    }
+
     static let acceptedVariants: [(String, String)] = [
         ("optional fields empty", "2026-11-20T01:02:03Z,MTC,460001234567890,,,,,460-00-4521-12345"),
         ("lower-case type", "2026-11-20T01:02:03Z,moc,460001234567890,,,,,460-00-4521-12345"),

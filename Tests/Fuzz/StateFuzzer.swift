@@ -72,7 +72,6 @@ public func fuzzStateRestore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
     for record in records(naming: section, references: references) {
         detector.feed(record.record, location: record.location, into: &decisions)
     }
-    detector.flush(into: &decisions)
     var saved: [UInt8] = []
     var writer = StateWriter { saved.append(contentsOf: $0) }
     detector.save(into: &writer)

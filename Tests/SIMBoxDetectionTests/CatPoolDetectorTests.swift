@@ -107,28 +107,38 @@ struct CatPoolDetectorTests {
             decisions.last?.statistics.callsIn == 0, "a call from a sibling is not inbound traffic")
     }
 
-    /// `feed` applies records a few later, prefetching meanwhile: its decisions are those of
-    /// applying each record at once (a flush after every record), in the same order.
-    @Test func prefetchingFeedDecidesAsApplyingEachRecordAtOnce() throws {
+    /// A batch is applied with the tables of later records prefetched meanwhile: its
+    /// decisions are those of feeding each record alone, in the same order, however the
+    /// records are cut into batches.
+    @Test func batchesDecideAsRecordsFedOneByOne() throws {
         var records = Self.boxRecords(channels: 8, minutes: 120)
         records += Self.boxRecords(
             channels: 8, minutes: 120, firstSIM: 100, location: 9, answeredEvery: 1,
             duration: 200, repeatCallees: true)
         records.sort { $0.0.eventTime < $1.0.eventTime }
-        var queued = try CatPoolDetector(profile: .standard)
-        var atOnce = try CatPoolDetector(profile: .standard)
-        var queuedDecisions: [ClusterDecision] = []
-        var atOnceDecisions: [ClusterDecision] = []
-        for (record, location) in records {
-            queued.feed(record, location: location, into: &queuedDecisions)
-            atOnce.feed(record, location: location, into: &atOnceDecisions)
-            atOnce.flush(into: &atOnceDecisions)
+        var batched = try CatPoolDetector(profile: .standard)
+        var single = try CatPoolDetector(profile: .standard)
+        var batchedDecisions: [ClusterDecision] = []
+        var singleDecisions: [ClusterDecision] = []
+        let located = records.map { LocatedRecord(record: $0.0, location: $0.1) }
+        var random = SimulationRandom(seed: 5, stream: 1)
+        var start = 0
+        while start < located.count {
+            // Batches of 1 to 40 records: shorter and longer than the lookahead.
+            let end = min(located.count, start + 1 + random.int(0..<40))
+            located[start..<end].withUnsafeBufferPointer {
+                batched.feed($0, into: &batchedDecisions)
+            }
+            start = end
         }
-        queued.finish(into: &queuedDecisions)
-        atOnce.finish(into: &atOnceDecisions)
-        #expect(!queuedDecisions.isEmpty)
-        #expect("\(queuedDecisions)" == "\(atOnceDecisions)")
-        #expect(queued.lateRecords == atOnce.lateRecords)
+        for (record, location) in records {
+            single.feed(record, location: location, into: &singleDecisions)
+        }
+        batched.finish(into: &batchedDecisions)
+        single.finish(into: &singleDecisions)
+        #expect(!batchedDecisions.isEmpty)
+        #expect("\(batchedDecisions)" == "\(singleDecisions)")
+        #expect(batched.lateRecords == single.lateRecords)
     }
 
     @Test func leavesBusyButHumanTrafficAlone() throws {

@@ -33,9 +33,8 @@ struct StateCapTests {
         var decisions: [ClusterDecision] = []
         var peakSIMs = 0
         for (record, location) in records.sorted(by: { $0.0.eventTime < $1.0.eventTime }) {
+            // One record at a time: applied now, so the peak is the exact one.
             detector.feed(record, location: location, into: &decisions)
-            // Applied now, not a few records later, so the peak is the exact one.
-            detector.flush(into: &decisions)
             peakSIMs = max(peakSIMs, detector.simCount)
         }
         detector.finish(into: &decisions)
@@ -118,7 +117,6 @@ struct StateCapTests {
         var peakBytes = 0
         for (record, location) in (flood + box).sorted(by: { $0.0.eventTime < $1.0.eventTime }) {
             detector.feed(record, location: location, into: &decisions)
-            detector.flush(into: &decisions)
             peakBytes = max(peakBytes, detector.stateBytes)
         }
         detector.finish(into: &decisions)
