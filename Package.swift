@@ -74,7 +74,7 @@ let package = Package(
             name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport", "CSupport"]),
         .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
-        .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing"]),
+        .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing", "CDRSimulation"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "CDRReportTests", dependencies: ["CDRReport", "CDRPipeline"]),

@@ -1,3 +1,4 @@
+import CDRSimulation
 import OpenAddressing
 import Testing
 
@@ -32,7 +33,7 @@ struct ProbeTableTests {
     }
 
     private func agreesWithADictionary<H>(_: Entry<H>.Type, keySpace: UInt64, seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SimulationRandom(seed: seed)
         var table = ProbeTable<Entry<H>>()
         var reference: [UInt64: UInt64] = [:]
         for step in 0..<30_000 {
@@ -113,18 +114,5 @@ struct ProbeTableTests {
 
     private func adopts(_ buffer: UnsafeMutableBufferPointer<Entry<Spread>>, count: Int) -> Bool {
         ProbeTable(adopting: buffer, count: count) != nil
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failure can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
