@@ -8,7 +8,7 @@ import OpenAddressing
 /// doubles at 70 % load (at half load, as it once did, a dense city's 600,000 pairs took
 /// 32 MB instead of 16) and never shrinks: its size follows the busiest window seen. It is not saved with the state: a restored detector counts it again
 /// from the window's calls (see `DetectorState.recount`).
-final class CalleeCounts {
+struct CalleeCounts: ~Copyable {
     struct Slot: ProbeSlot {
         var peer: UInt64
         var sim: Int32
@@ -20,7 +20,7 @@ final class CalleeCounts {
         var probeHash: UInt64 { CalleeCounts.hash(sim: sim, peer: peer) }
     }
 
-    @exclusivity(unchecked) private var table = ProbeTable<Slot>(expectedCount: 2867)
+    private var table = ProbeTable<Slot>(expectedCount: 2867)
 
     /// Pairs held.
     var count: Int { table.count }
@@ -32,7 +32,7 @@ final class CalleeCounts {
 
     /// Counts one more call from `sim` to `peer`; `true` when it is the first in the window.
     @inline(__always)
-    func add(sim: Int32, peer: UInt64) -> Bool {
+    mutating func add(sim: Int32, peer: UInt64) -> Bool {
         let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
             $0.peer == peer && $0.sim == sim
         }
@@ -48,7 +48,7 @@ final class CalleeCounts {
     ///
     /// - Precondition: `add` counted the call.
     @inline(__always)
-    func remove(sim: Int32, peer: UInt64) -> Bool {
+    mutating func remove(sim: Int32, peer: UInt64) -> Bool {
         let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
             $0.peer == peer && $0.sim == sim
         }

@@ -7,7 +7,7 @@ internal import CSupport
 /// The whole capacity (the state cap's worth) is reserved at once and never moved: the
 /// system maps pages only as they are first written, so memory follows the SIMs actually
 /// seen, and no growth ever copies a million records.
-final class DenseStore<Element> {
+struct DenseStore<Element>: ~Copyable {
     private(set) var count = 0
     let capacity: Int
     private let base: UnsafeMutablePointer<Element>
@@ -32,7 +32,7 @@ final class DenseStore<Element> {
             assert(number >= 0 && Int(number) < count)
             return base[Int(number)]
         }
-        @inline(__always) set {
+        @inline(__always) nonmutating set {
             assert(number >= 0 && Int(number) < count)
             base[Int(number)] = newValue
         }
@@ -58,7 +58,7 @@ final class DenseStore<Element> {
     ///
     /// - Parameter isValid: checks one element's bytes before it is read as an `Element`
     ///   (a `Bool` or an enum takes only some bit patterns).
-    func restore(from reader: inout StateReader, isValid: (UnsafeRawPointer) -> Bool)
+    mutating func restore(from reader: inout StateReader, isValid: (UnsafeRawPointer) -> Bool)
         throws(StateError)
     {
         base.deinitialize(count: count)
@@ -71,7 +71,7 @@ final class DenseStore<Element> {
         count = restored
     }
 
-    func append(_ element: Element) {
+    mutating func append(_ element: Element) {
         precondition(count < capacity, "DenseStore is full")
         (base + count).initialize(to: element)
         count += 1

@@ -7,7 +7,7 @@ import OpenAddressing
 /// tag match, so it touches one slot and then the record the caller reads anyway. Linear
 /// probing with backward-shift deletion keeps the table free of tombstones when SIMs are
 /// evicted; it doubles at 70 % load (eight slots share a cache line, so probes stay cheap).
-final class IndexMap {
+struct IndexMap: ~Copyable {
     /// A slot: the key's hash in the top 32 bits as a tag, the SIM number in the low 32.
     struct Slot: ProbeSlot {
         var bits: UInt64
@@ -19,7 +19,7 @@ final class IndexMap {
         var tag: UInt64 { bits >> 32 }
     }
 
-    @exclusivity(unchecked) private var table: ProbeTable<Slot>
+    private var table: ProbeTable<Slot>
 
     init(capacity requested: Int = 1024) {
         table = ProbeTable(expectedCount: requested * ProbeTable<Slot>.maxLoadTenths / 10)
@@ -51,12 +51,12 @@ final class IndexMap {
     }
 
     /// Stores `number` for `key`, which must not be present.
-    func insert(_ key: UInt64, number: Int32) {
+    mutating func insert(_ key: UInt64, number: Int32) {
         table.insert(Slot(bits: (Self.hash(key) >> 32) << 32 | UInt64(UInt32(bitPattern: number))))
     }
 
     /// Removes the entry for `key` that holds `number`, when there is one.
-    func remove(_ key: UInt64, number: Int32) {
+    mutating func remove(_ key: UInt64, number: Int32) {
         let wanted = (Self.hash(key) >> 32) << 32 | UInt64(UInt32(bitPattern: number))
         let (index, found) = table.find(Self.hash(key)) { $0.bits == wanted }
         if found { table.remove(at: index) }
@@ -108,14 +108,16 @@ final class IndexMap {
         guard let table = ProbeTable(adopting: restored, count: count) else {
             throw .malformed("a lookup table's size or entries")
         }
-        self.table = table
-        guard entriesAreSIMs(simCount: simCount, keyOf: keyOf) else {
+        guard Self.entriesAreSIMs(table, simCount: simCount, keyOf: keyOf) else {
             throw .malformed("a lookup table's entries")
         }
+        self.table = table
     }
 
     /// Whether every entry names a distinct SIM with a key whose hash carries the entry's tag.
-    private func entriesAreSIMs(simCount: Int, keyOf: (Int32) -> UInt64) -> Bool {
+    private static func entriesAreSIMs(
+        _ table: borrowing ProbeTable<Slot>, simCount: Int, keyOf: (Int32) -> UInt64
+    ) -> Bool {
         var seen = [Bool](repeating: false, count: simCount)
         for index in 0..<table.capacity where !table[index].isEmpty {
             let slot = table[index]
