@@ -152,19 +152,41 @@ extension DetectorState {
 
     /// Links SIMs into devices; returns groups of positions in `sims`, each sorted, sorted by first.
     ///
-    /// - Complexity: O(n²) in the number of SIMs of one cluster (tens, rarely hundreds).
+    /// Two SIMs are linked when they `shareADevice` or one called the other from here.
+    ///
+    /// - Complexity: O(n log n) in the number of SIMs of one cluster: sorted, an IMEI needs
+    ///   comparing with its neighbour only, as a chain of steps of at most 64 serials links
+    ///   the same SIMs as every pair within 64 would. (Every pair was compared once: 86 of
+    ///   the 165 million instructions observing a dense city's clusters over 1.5 M records.)
     func devices(of sims: [Int32]) -> [[Int]] {
         var groups = DisjointSets(count: sims.count)
-        let position = Dictionary(
-            uniqueKeysWithValues: sims.enumerated().map { (history[$0.element].imsi, $0.offset) })
+        var imeis: [(imei: UInt64, position: Int)] = []
+        imeis.reserveCapacity(2 * sims.count)
+        for (position, sim) in sims.enumerated() {
+            let record = history[sim]
+            if record.imei0 != 0 { imeis.append((record.imei0, position)) }
+            if record.imei1 != 0 { imeis.append((record.imei1, position)) }
+        }
+        imeis.sort { $0.imei < $1.imei }
+        for index in imeis.indices.dropFirst() {
+            let (previous, current) = (imeis[index - 1], imeis[index])
+            // Packed IMEIs are TAC × 10^6 + serial (above 10^14).
+            if previous.imei / 1_000_000 == current.imei / 1_000_000,
+                current.imei - previous.imei <= 64
+            {
+                groups.join(previous.position, current.position)
+            }
+        }
+        var position: [UInt64: Int]?
         for a in sims.indices {
-            if let callerIMSI = busyCallers[sims[a]], let caller = position[callerIMSI] {
-                groups.join(a, caller)
+            guard let callerIMSI = busyCallers[sims[a]] else { continue }
+            if position == nil {
+                position = Dictionary(
+                    uniqueKeysWithValues: sims.enumerated().map {
+                        (history[$0.element].imsi, $0.offset)
+                    })
             }
-            for b in (a + 1)..<sims.count
-            where Self.shareADevice(history[sims[a]], history[sims[b]]) {
-                groups.join(a, b)
-            }
+            if let caller = position?[callerIMSI] { groups.join(a, caller) }
         }
         return groups.sets()
     }
