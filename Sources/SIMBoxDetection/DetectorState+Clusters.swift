@@ -141,10 +141,14 @@ extension DetectorState {
         // A cluster is over when its SIMs have placed no call for a whole window, or none has
         // been a candidate for as long.
         let silentSince = end - windows.widthMilliseconds
-        for key in tracked.keys.sorted() {
+        // Found first, then ended in key order: the SIMs' last calls are read only for the
+        // clusters still candidates, and only the ending ones are sorted.
+        let ending = tracked.compactMap { key, cluster in
+            cluster.lastSeen <= silentSince
+                || cluster.sims.allSatisfy { history[$0].lastCall <= silentSince } ? key : nil
+        }
+        for key in ending.sorted() {
             guard let cluster = tracked[key] else { continue }
-            let newestCall = cluster.sims.reduce(Int64.min) { max($0, history[$1].lastCall) }
-            guard cluster.lastSeen <= silentSince || newestCall <= silentSince else { continue }
             if cluster.id != nil { decisions.append(decision(.closed, cluster, end: end)) }
             for sim in cluster.sims where history[sim].cluster == Int32(key) {
                 history[sim].cluster = -1
