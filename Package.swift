@@ -40,15 +40,18 @@ let package = Package(
         .target(name: "OpenAddressing", dependencies: ["CSupport"]),
         .target(name: "CDRRecords", dependencies: ["CSupport", "OpenAddressing"]),
         .target(name: "SlidingWindows"),
+        // JSON written by hand, byte for byte the same on every machine; imports nothing, so
+        // the simulator can write its truth file without depending on the pipeline.
+        .target(name: "JSONText"),
         .target(
             name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "OpenAddressing", "CSupport"]),
         .target(
             name: "CDRPipeline",
             dependencies: [
-                "CDRInput", "CDRRecords", "SIMBoxDetection",
+                "CDRInput", "CDRRecords", "SIMBoxDetection", "JSONText",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "CDRPipeline"]),
+        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "JSONText"]),
         .target(name: "CDRReport", dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
 
         // MARK: - Executable
@@ -60,6 +63,7 @@ let package = Package(
                 "CDRSimulation",
                 "CDRReport",
                 "CSupport",
+                "JSONText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -75,6 +79,7 @@ let package = Package(
         .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
         .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
         .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing", "CDRSimulation"]),
+        .testTarget(name: "JSONTextTests", dependencies: ["JSONText"]),
         .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "CDRReportTests", dependencies: ["CDRReport", "CDRPipeline"]),

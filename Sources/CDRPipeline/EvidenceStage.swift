@@ -1,5 +1,6 @@
 import CDRRecords
 import Glibc
+import JSONText
 import SIMBoxDetection
 
 /// Keeps the recent input lines so that each flagged cluster can be traced to the records

@@ -1,5 +1,6 @@
 import CDRInput
 import CDRRecords
+import JSONText
 
 extension OutputEvent {
     /// Appends a rejected line as one JSON line of the rejects output (`--rejects`).

@@ -1,4 +1,5 @@
 import CDRRecords
+import JSONText
 import SIMBoxDetection
 
 /// The wire format of `catpool detect`: one JSON object per line on stdout, one per decision,

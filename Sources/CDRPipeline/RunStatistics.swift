@@ -1,5 +1,6 @@
 import CDRInput
 import CDRRecords
+import JSONText
 
 /// What a run read, counted: the `--stats` object and the summary line on stderr.
 ///

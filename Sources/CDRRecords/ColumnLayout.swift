@@ -146,28 +146,35 @@ public struct ColumnLayout: Sendable, Equatable {
 }
 
 /// A header line that cannot be used: the input cannot be read at all.
+///
+/// `description` names no command-line flag; the executable adds the ones that fix it.
 public enum HeaderError: Error, Equatable, CustomStringConvertible {
     /// Required fields have no column; `found` lists the header's columns.
     case missingColumns([String], found: [String])
     /// Two columns map to the same field.
     case duplicateColumn(String)
-    /// `--map FIELD=COLUMN` names a column the header does not have; `found` lists them.
+    /// A rename (`renames` of `ColumnLayout`) maps `field` to a column the header does not
+    /// have; `found` lists the header's columns.
     case renamedColumnMissing(field: String, column: String, found: [String])
+
+    /// The header's columns as messages show them: the first 20, comma-separated.
+    public static func shown(_ found: [String]) -> String {
+        found.prefix(20).joined(separator: ",")
+    }
 
     public var description: String {
         switch self {
         case .missingColumns(let names, let found):
             let quoted = names.map { "\"\($0)\"" }.joined(separator: ", ")
-            let shown = found.prefix(20).joined(separator: ",")
             return
-                "header lacks required column\(names.count == 1 ? "" : "s") \(quoted) (header: \(shown)); "
-                + "use --map FIELD=COLUMN to rename, or --columns for a file without a header"
+                "header lacks required column\(names.count == 1 ? "" : "s") \(quoted) "
+                + "(header: \(Self.shown(found)))"
         case .duplicateColumn(let name):
             return "header names column \"\(name)\" twice"
         case .renamedColumnMissing(let field, let column, let found):
             return
-                "--map \(field)=\(column): the header has no column \"\(column)\" "
-                + "(header: \(found.prefix(20).joined(separator: ",")))"
+                "field \(field) renamed to column \"\(column)\": the header has no such column "
+                + "(header: \(Self.shown(found)))"
         }
     }
 }

@@ -132,7 +132,8 @@ public struct ReportStatistics: Decodable, Sendable, Equatable {
 public enum ReportError: Error, Equatable, CustomStringConvertible {
     /// A line of a decisions or evidence file is not the JSON object it should be.
     case badLine(source: String, line: Int, reason: String)
-    /// The `--stats` file is not a statistics object.
+    /// The statistics file (a detection run's `RunStatistics` JSON) is not a statistics
+    /// object.
     case badStatistics(source: String, reason: String)
 
     public var description: String {
@@ -140,7 +141,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
         case .badLine(let source, let line, let reason):
             return "\(source): line \(line): \(reason)"
         case .badStatistics(let source, let reason):
-            return "\(source): not a --stats object: \(reason)"
+            return "\(source): not a statistics object: \(reason)"
         }
     }
 }

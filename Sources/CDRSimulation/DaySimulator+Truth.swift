@@ -1,5 +1,5 @@
-import CDRPipeline
 import CDRRecords
+import JSONText
 
 extension DaySimulator {
     /// The ground truth of a run, as one JSON object (call after `run`).

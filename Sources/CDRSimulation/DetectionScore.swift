@@ -1,6 +1,6 @@
-import CDRPipeline
 import CDRRecords
 import Foundation
+import JSONText
 import SIMBoxDetection
 
 /// Scores detector output against a simulation's ground truth.

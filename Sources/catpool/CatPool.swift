@@ -33,6 +33,19 @@ struct CatPool: ParsableCommand {
         ],
         defaultSubcommand: DetectCommand.self
     )
+
+    /// Runs the command the arguments name, as `ParsableCommand.main()` does, except that a
+    /// `RunFailure` (its reason already printed) exits with the status `ExitStatus(_:)` picks.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as RunFailure {
+            exit(withError: ExitStatus(failure).exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 enum CatPoolVersion {

@@ -124,7 +124,7 @@ struct DetectCommand: ParsableCommand {
             printError(
                 "--cells \(cells ?? "") holds \(detection.cellTable.siteOfCell.count) cells, about \((tableBytes + (1 << 20) - 1) >> 20) MB: more than half of --max-state-mb \(maxStateMB); raise --max-state-mb"
             )
-            throw ExitStatus.usage.exitCode
+            throw RunFailure.usage
         }
         detection.limits = StateLimits(maxBytes: (maxStateMB << 20) - tableBytes)
         detection.minSeverity = ClusterDecision.Severity(name: minSeverity) ?? .low
@@ -153,9 +153,9 @@ struct ProfileCommand: ParsableCommand {
     }
 }
 
-/// Reads the files detection depends on; a missing file is an I/O error (74) naming the
-/// flag and the path, a malformed one a usage error (64) naming the file, the line and,
-/// for a misspelt name, the likely fix.
+/// Reads the files detection depends on; a missing file is an I/O error (`RunFailure.io`)
+/// naming the flag and the path, a malformed one a usage error (`.usage`) naming the file,
+/// the line and, for a misspelt name, the likely fix.
 func loadDetection(cells: String?, profile: String?, allow: String?) throws
     -> PipelineConfiguration.Detection
 {
@@ -164,9 +164,9 @@ func loadDetection(cells: String?, profile: String?, allow: String?) throws
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         return text
     }
-    func refuse(_ flag: String, _ path: String, _ message: String) -> ExitCode {
+    func refuse(_ flag: String, _ path: String, _ message: String) -> RunFailure {
         printError("\(flag) \(path) \(message)")
-        return ExitStatus.usage.exitCode
+        return .usage
     }
     var detection = PipelineConfiguration.Detection()
     if let profile {

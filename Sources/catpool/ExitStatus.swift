@@ -49,23 +49,31 @@ enum ExitStatus: Int32 {
         case .badData: self = .dataError
         case .io: self = .ioError
         case .stateInUse: self = .temporaryFailure
+        case .keyFileExposed: self = .noPermission
         case .signal(let number): self = number == SIGINT ? .interrupted : .terminated
         }
     }
 }
 
-/// How a run of `detect` or `check` failed, as its steps report it; `ExitStatus(_:)` picks
-/// the status.
+/// How a command failed, as its steps report it after printing why; `ExitStatus(_:)` picks
+/// the status (`CatPool.main` for a thrown one, `RunLoop` for a run of `detect` or `check`).
 enum RunFailure: Error, Equatable {
-    /// Stdin is a terminal, an output is an input, or the configuration is unusable.
+    /// Stdin (or, for compressed output, stdout) is a terminal, an output is an input, the
+    /// configuration is unusable, or a flag's file is malformed (a profile, cell table, allow
+    /// list, or a key file that is not a regular file or not 32 bytes to 1 MiB), or an
+    /// identifier given to `pseudonym` is not one.
     case usage
     /// The input cannot be read as CDRs (corrupt or truncated, an unusable header, a reject
-    /// under `--strict`, too many rejects), or the `--state` file cannot be continued from.
+    /// under `--strict`, too many rejects), or the `--state` file cannot be continued from;
+    /// or the decisions, statistics or truth given to `report` or `score` cannot be read as
+    /// such.
     case badData
-    /// An input, output or state file cannot be read or written.
+    /// An input, output, state or flag's file cannot be read or written.
     case io
     /// Another run holds the `--state` file's lock.
     case stateInUse
+    /// The `--pseudonymise` (or `--key`) file is readable by its group or others.
+    case keyFileExposed
     /// SIGINT or SIGTERM stopped the run.
     case signal(Int32)
 }

@@ -96,14 +96,16 @@ struct InputOptions: ParsableArguments {
     /// The inputs to read: stdin when none are named.
     var inputs: [String] { files.isEmpty ? ["-"] : files }
 
-    /// The pseudonymiser of `--pseudonymise`, `nil` without it; reads the key file, exiting
-    /// 77, 64 or 74 when it is refused (`KeyFile`).
-    func pseudonymiser() throws -> Pseudonymiser? {
+    /// The pseudonymiser of `--pseudonymise`, `nil` without it; reads the key file.
+    ///
+    /// - Throws: after printing why, `RunFailure.usage` when the key file is also an input,
+    ///   or what `KeyFile` throws when it refuses the file.
+    func pseudonymiser() throws(RunFailure) -> Pseudonymiser? {
         guard let pseudonymise else { return nil }
         if let input = Preflight.sameFile(as: pseudonymise, among: inputs) {
             // Read as CDRs, the key would be quoted back in messages about its "header".
             printError("--pseudonymise \(pseudonymise) is also an input (\(input)); refusing")
-            throw ExitStatus.usage.exitCode
+            throw .usage
         }
         return try KeyFile.pseudonymiser(path: pseudonymise, flag: "--pseudonymise")
     }
@@ -159,7 +161,7 @@ struct InputOptions: ParsableArguments {
                     columnNames: names, delimiter: configuration.delimiter ?? 0x2C,
                     renames: configuration.renames)
             } catch {
-                throw ValidationError("--columns: \(error)")
+                throw ValidationError("--columns: \(error.message)")
             }
         }
         if let timezone {

@@ -6,28 +6,31 @@ import Glibc
 ///
 /// The key file must be a regular file that only its owner can read or write (mode 600 or
 /// 400): anyone who can read it can link every pseudonym back, so a file the group or others
-/// may read is refused with status 77 and the `chmod` that fixes it. The mode is checked on
+/// may read is refused (`RunFailure.keyFileExposed`, status 77) with the `chmod` that fixes it. The mode is checked on
 /// the opened file (fstat), so it cannot change between the check and the read. Every byte
-/// of the file is the key, a trailing newline included; fewer than 32 is a usage error (64).
-/// A missing or unreadable file is an I/O error (74). No message ever quotes the key.
+/// of the file is the key, a trailing newline included; fewer than 32 is a usage error
+/// (`.usage`, 64). A missing or unreadable file is an I/O error (`.io`, 74). No message ever
+/// quotes the key.
 enum KeyFile {
-    /// The pseudonymiser keyed with the file at `path`, or a thrown exit status after a
-    /// message naming `flag` and `path`.
-    static func pseudonymiser(path: String, flag: String) throws -> Pseudonymiser {
+    /// The pseudonymiser keyed with the file at `path`.
+    ///
+    /// - Throws: after a message naming `flag` and `path`, `RunFailure.io`, `.usage` or
+    ///   `.keyFileExposed`, as above.
+    static func pseudonymiser(path: String, flag: String) throws(RunFailure) -> Pseudonymiser {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             printError("cannot read \(flag) \(path): \(String(cString: strerror(errno)))")
-            throw ExitStatus.ioError.exitCode
+            throw .io
         }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             printError("cannot read \(flag) \(path): \(String(cString: strerror(errno)))")
-            throw ExitStatus.ioError.exitCode
+            throw .io
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             printError("\(flag) \(path) is not a regular file; the key must be one")
-            throw ExitStatus.usage.exitCode
+            throw .usage
         }
         let mode = info.st_mode & 0o777
         guard mode & 0o077 == 0 else {
@@ -35,7 +38,7 @@ enum KeyFile {
                 "\(flag) \(path) is open to \(mode & 0o070 != 0 ? "its group" : "others") "
                     + "(mode \(String(mode, radix: 8))): whoever reads the key can undo the "
                     + "pseudonyms; make it readable by its owner only: chmod 600 \(path)")
-            throw ExitStatus.noPermission.exitCode
+            throw .keyFileExposed
         }
         var key: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -44,21 +47,21 @@ enum KeyFile {
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else {
                 printError("cannot read \(flag) \(path): \(String(cString: strerror(errno)))")
-                throw ExitStatus.ioError.exitCode
+                throw .io
             }
             if count == 0 { break }
             key.append(contentsOf: buffer[..<count])
             // A key is short; a huge file was named by mistake (a dump, a device).
             guard key.count <= 1 << 20 else {
                 printError("\(flag) \(path) is over 1 MiB: not a key file")
-                throw ExitStatus.usage.exitCode
+                throw .usage
             }
         }
         do {
             return try Pseudonymiser(key: key)
         } catch {
             printError("\(flag) \(path): \(error)")
-            throw ExitStatus.usage.exitCode
+            throw .usage
         }
     }
 }
@@ -102,7 +105,7 @@ struct PseudonymCommand: ParsableCommand {
         let pseudonymiser = try KeyFile.pseudonymiser(path: key, flag: "--key")
         if identifiers.isEmpty, isatty(0) == 1 {
             printError("reading identifiers from a terminal; name them or pipe them in")
-            throw ExitStatus.usage.exitCode
+            throw RunFailure.usage
         }
         let output = OutputFile(descriptor: 1, path: "stdout", capacity: 64 * 1024)
         func emit(_ identifier: String) throws(OutputFile.OutputError) {
@@ -119,7 +122,7 @@ struct PseudonymCommand: ParsableCommand {
                 if let refusal = Self.refusal(identifier) {
                     try output.flush()
                     printError("stdin:\(number): \(refusal)")
-                    throw ExitStatus.usage.exitCode
+                    throw RunFailure.usage
                 }
                 try emit(identifier)
             }
@@ -128,7 +131,7 @@ struct PseudonymCommand: ParsableCommand {
             return  // the reader stopped early (`| head`): a normal end, as for the others
         } catch let error as OutputFile.OutputError {
             printError("\(error)")
-            throw ExitStatus.ioError.exitCode
+            throw RunFailure.io
         }
     }
 

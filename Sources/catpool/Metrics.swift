@@ -1,6 +1,7 @@
 import CDRPipeline
 import CDRRecords
 import Glibc
+import JSONText
 
 /// `--metrics-file`: the run in Prometheus text format, for node_exporter's textfile
 /// collector (written atomically, so the collector never reads half a file).

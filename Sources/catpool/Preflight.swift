@@ -57,15 +57,17 @@ enum Preflight {
         }
     }
 
-    /// The bytes of a file named by `flag`, or exit 74 with a message naming both.
-    static func read(_ path: String, flag: String) throws -> [UInt8] {
+    /// The bytes of a file named by `flag`.
+    ///
+    /// - Throws: `RunFailure.io` after a message naming `flag` and `path`.
+    static func read(_ path: String, flag: String) throws(RunFailure) -> [UInt8] {
         do {
             if let bytes = try AtomicFile.read(path) { return bytes }
             printError("cannot read \(flag) \(path): \(String(cString: strerror(ENOENT)))")
         } catch {
             printError("cannot read \(flag) \(path): \(error.reason)")
         }
-        throw ExitStatus.ioError.exitCode
+        throw .io
     }
 
     /// Checks every output path before anything is read: its folder exists and takes new

@@ -1,5 +1,6 @@
 import CDRPipeline
 import Glibc
+import JSONText
 
 /// One line on stderr, rewritten in place four times a second: how far the run has got.
 ///

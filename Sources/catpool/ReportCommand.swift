@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
         let sources = decisions.isEmpty ? ["-"] : decisions
         if sources.contains("-"), isatty(0) == 1 {
             printError("report reads decisions from stdin, which is a terminal; name a file")
-            throw ExitStatus.usage.exitCode
+            throw RunFailure.usage
         }
         let pseudonymiser = try pseudonymise.map {
             try KeyFile.pseudonymiser(path: $0, flag: "--pseudonymise")
@@ -70,7 +70,7 @@ struct ReportCommand: ParsableCommand {
                 cellTable = try CellTable(bytes: try Preflight.read(cells, flag: "--cells"))
             } catch let error as CellTableError {
                 printError("--cells \(cells) \(error)")
-                throw ExitStatus.usage.exitCode
+                throw RunFailure.usage
             }
         }
         do {
@@ -112,11 +112,11 @@ struct ReportCommand: ParsableCommand {
                 return
             } catch {
                 printError("\(error)")
-                throw ExitStatus.ioError.exitCode
+                throw RunFailure.io
             }
         } catch let error as ReportError {
-            printError("\(error)")
-            throw ExitStatus.dataError.exitCode
+            printError(error.message)
+            throw RunFailure.badData
         }
     }
 }
@@ -143,5 +143,13 @@ extension ReportDecision {
             return device
         }
         return decision
+    }
+}
+
+extension ReportError {
+    /// The error in words, for stderr; a statistics file is named by its flag, `--stats`.
+    var message: String {
+        guard case .badStatistics(let source, let reason) = self else { return description }
+        return "\(source): not a --stats object: \(reason)"
     }
 }

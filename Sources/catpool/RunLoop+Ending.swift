@@ -1,5 +1,6 @@
 import CDRPipeline
 import Glibc
+import JSONText
 
 // MARK: - Ending
 

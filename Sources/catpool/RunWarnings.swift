@@ -105,8 +105,25 @@ extension PipelineError {
     /// The error in words, for stderr.
     var message: String {
         switch self {
-        case .unusableHeader: return description
+        case .unusableHeader(let input, let line, let error):
+            return "\(input):\(line): \(error.message)"
         case .strictReject: return "\(description) (--strict)"
+        }
+    }
+}
+
+extension HeaderError {
+    /// The error in words, for stderr; it names the flags that fix it (`--map`, `--columns`).
+    var message: String {
+        switch self {
+        case .missingColumns:
+            return "\(description); use --map FIELD=COLUMN to rename, or --columns for a file "
+                + "without a header"
+        case .duplicateColumn:
+            return description
+        case .renamedColumnMissing(let field, let column, let found):
+            return "--map \(field)=\(column): the header has no column \"\(column)\" "
+                + "(header: \(Self.shown(found)))"
         }
     }
 }

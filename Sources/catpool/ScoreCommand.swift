@@ -40,7 +40,7 @@ struct ScoreCommand: ParsableCommand {
             score = try DetectionScore(truth: truthBytes, output: outputBytes)
         } catch {
             printError("\(error)")
-            throw ExitStatus.dataError.exitCode
+            throw RunFailure.badData
         }
         for warning in score.warnings.prefix(10) { printError(warning) }
         print(score.report(), terminator: "")

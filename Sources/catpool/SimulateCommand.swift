@@ -216,7 +216,7 @@ struct SimulateCommand: ParsableCommand {
         if out == nil, format == "zstd", isatty(1) == 1 {
             printError(
                 "refusing to write compressed data to a terminal; use --out FILE or --format csv")
-            throw ExitStatus.usage.exitCode
+            throw RunFailure.usage
         }
         var simulator = DaySimulator(configuration: try simulationConfiguration())
         do {
@@ -252,7 +252,7 @@ struct SimulateCommand: ParsableCommand {
             return
         } catch {
             printError("\(error)")
-            throw ExitStatus.ioError.exitCode
+            throw RunFailure.io
         }
     }
 }

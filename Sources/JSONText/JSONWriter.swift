@@ -1,6 +1,9 @@
 /// Writes JSON as bytes, by hand, in one fixed format: no spaces, keys in the order written,
 /// numbers as `formatDecimal` prints them.
 ///
+/// `JSONText` imports nothing: `CDRPipeline` writes its output lines with it (the wire format
+/// itself is specified in `OutputEvent.swift`), and `CDRSimulation` its truth file.
+///
 /// Foundation's `JSONEncoder` is 6 to 8 times slower here and orders nothing by itself;
 /// this writer makes byte-identical output the natural result.
 public struct JSONWriter {

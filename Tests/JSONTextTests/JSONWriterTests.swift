@@ -1,4 +1,4 @@
-import CDRPipeline
+import JSONText
 import Testing
 
 struct JSONWriterTests {
