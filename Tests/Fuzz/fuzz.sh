@@ -3,9 +3,9 @@
 #
 #   Tests/Fuzz/fuzz.sh [SECONDS_PER_TARGET]     # default 45
 #
-# parser:  Sources/CDRRecords + ParserFuzzer.swift, seeds in Fixtures/fuzz/parser
+# parser:  Sources/CDRRecords + ParserFuzzer.swift (over OpenAddressing), seeds in Fixtures/fuzz/parser
 # decoder: Sources/CDRInput   + DecoderFuzzer.swift, seeds in Fixtures/fuzz/decoder
-# state:   Sources/{CDRRecords,SlidingWindows,SIMBoxDetection} + StateFuzzer.swift, seeds
+# state:   Sources/{OpenAddressing,CDRRecords,SlidingWindows,SIMBoxDetection} + StateFuzzer.swift, seeds
 #          in Fixtures/fuzz/state (the detector's section of real state files, see README)
 # Each target is built with `swiftc -sanitize=fuzzer,address` (parser and decoder as one
 # module; state over the three modules it imports), so a plain `swift build` never sees it. Findings are written to .build-fuzz/TARGET/crash-*; turn each
@@ -23,10 +23,6 @@ build() {  # build NAME SOURCES... -- EXTRA FLAGS
   swiftc -sanitize=fuzzer,address -parse-as-library -use-ld=lld -O -g \
     -module-name "Fuzz${name^}" -o "$out/fuzz-$name" "$@"
 }
-build parser Sources/CDRRecords/*.swift Tests/Fuzz/ParserFuzzer.swift -I Sources/CSupport
-build decoder Sources/CDRInput/*.swift Tests/Fuzz/DecoderFuzzer.swift \
-  -I Sources/CZstd -I Sources/CZlib -lzstd -lz
-
 module() {  # module NAME: Sources/NAME as a library module in $out/modules
   local name=$1
   mkdir -p "$out/modules"
@@ -34,11 +30,18 @@ module() {  # module NAME: Sources/NAME as a library module in $out/modules
     -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -I "$out/modules" \
     -I Sources/CSupport -o "$out/modules/$name.o" "Sources/$name"/*.swift
 }
+module OpenAddressing  # the probe table CDRRecords and SIMBoxDetection are built on
+build parser Sources/CDRRecords/*.swift Tests/Fuzz/ParserFuzzer.swift -I Sources/CSupport \
+  -I "$out/modules" "$out/modules/OpenAddressing.o"
+build decoder Sources/CDRInput/*.swift Tests/Fuzz/DecoderFuzzer.swift \
+  -I Sources/CZstd -I Sources/CZlib -lzstd -lz
+
 module CDRRecords
 module SlidingWindows
 module SIMBoxDetection
 build state Tests/Fuzz/StateFuzzer.swift -I "$out/modules" -I Sources/CSupport \
-  "$out/modules/CDRRecords.o" "$out/modules/SlidingWindows.o" "$out/modules/SIMBoxDetection.o"
+  "$out/modules/OpenAddressing.o" "$out/modules/CDRRecords.o" \
+  "$out/modules/SlidingWindows.o" "$out/modules/SIMBoxDetection.o"
 
 status=0
 for target in parser decoder state; do
