@@ -52,6 +52,11 @@ public struct SlidingWindow<Event> {
     /// Ring of hop buckets: slot `b mod count` holds bucket `b` when `bucketNumbers` says so.
     @usableFromInline var slots: [[Event]]
     @usableFromInline var bucketNumbers: [Int64]
+    /// Arrays of buckets that left, emptied with their capacity kept, for the next buckets to
+    /// fill: no allocation a hop once the buckets have grown, and no capacity kept in the
+    /// ring's idle slots (a few arrays at most).
+    @usableFromInline var spareArrays: [[Event]] = []
+    @usableFromInline static var maxSpareArrays: Int { 4 }
 
     @inlinable
     public init(configuration: WindowConfiguration) {
@@ -162,9 +167,14 @@ public struct SlidingWindow<Event> {
         for event in slots[slot] { try consumer(step(event)) }
         if !keep {
             storedLiveCount -= slots[slot].count
-            // Freed, not kept: a slot is next used a ring's turn later, and memory should
-            // follow the events live now (a hop's array is regrown in a dozen doublings).
-            slots[slot].removeAll()
+            // A slot is next used a ring's turn later: its array goes to the spares, so memory
+            // follows the events live now and the next bucket needs no allocation.
+            var released: [Event] = []
+            swap(&released, &slots[slot])
+            if spareArrays.count < Self.maxSpareArrays {
+                released.removeAll(keepingCapacity: true)
+                spareArrays.append(released)
+            }
             bucketNumbers[slot] = .min
         }
     }
@@ -175,6 +185,7 @@ public struct SlidingWindow<Event> {
         if bucketNumbers[slot] != bucket {
             precondition(slots[slot].isEmpty, "a live bucket would be overwritten")
             bucketNumbers[slot] = bucket
+            if let spare = spareArrays.popLast() { slots[slot] = spare }
         }
         slots[slot].append(event)
         storedLiveCount += 1
