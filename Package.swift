@@ -11,13 +11,17 @@ let package = Package(
         .library(name: "CDRInput", targets: ["CDRInput"]),
         .library(name: "CDRSimulation", targets: ["CDRSimulation"]),
     ],
+    // Exact versions, the transitive swift-asn1 included: every build of the executable
+    // resolves the same code from its tags, with no Package.resolved (see the README).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // SHA-256 of each input as read, for `--stats` (issue #12: chain of custody), and the
         // HMAC-SHA256 of --pseudonymise (#14): BoringSSL's, not one we would write.
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // swift-crypto's own dependency, pinned here so it cannot move under it.
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
         // The HTML of `catpool report`, built as a tree rather than by concatenation.
-        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
+        .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libzstd-dev, zlib1g-dev)
@@ -50,6 +54,7 @@ let package = Package(
             dependencies: [
                 "CDRInput", "CDRRecords", "SIMBoxDetection", "JSONText",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "JSONText"]),
         .target(name: "CDRReport", dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
