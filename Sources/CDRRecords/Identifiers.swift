@@ -33,7 +33,7 @@ enum PackedDigits {
             guard let tail = eightDigits((word & ~taken) | (0x3030_3030_3030_3030 & taken)) else {
                 return nil
             }
-            return value &* powersOfTen[rest] &+ tail
+            return value &* allPowersOfTen[rest] &+ tail
         }
         while index < count {
             let digit = base.load(fromByteOffset: index, as: UInt8.self) &- 0x30
@@ -43,10 +43,6 @@ enum PackedDigits {
         }
         return value
     }
-
-    private static let powersOfTen: [UInt64] = [
-        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000,
-    ]
 
     /// The value of eight ASCII digits loaded little-endian (first digit in the low byte), or
     /// `nil` when any byte is not a digit. (The multiply-and-shift reduction is fast_float's.)

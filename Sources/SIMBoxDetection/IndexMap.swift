@@ -57,8 +57,9 @@ struct IndexMap: ~Copyable {
 
     /// Removes the entry for `key` that holds `number`, when there is one.
     mutating func remove(_ key: UInt64, number: Int32) {
-        let wanted = (Self.hash(key) >> 32) << 32 | UInt64(UInt32(bitPattern: number))
-        let (index, found) = table.find(Self.hash(key)) { $0.bits == wanted }
+        let hash = Self.hash(key)
+        let wanted = (hash >> 32) << 32 | UInt64(UInt32(bitPattern: number))
+        let (index, found) = table.find(hash) { $0.bits == wanted }
         if found { table.remove(at: index) }
     }
 
