@@ -35,20 +35,29 @@ public enum RecordType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     public init?(field: UnsafeRawBufferPointer) {
         let count = field.count
         guard count >= 3, count <= 6, let base = field.baseAddress else { return nil }
-        var word: UInt64 = 0
-        for index in 0..<count {
-            word |=
-                UInt64(base.load(fromByteOffset: index, as: UInt8.self) & 0xDF)
-                << (8 * UInt64(index))
+        // The field's bytes as one little-endian word, from two loads that overlap in the
+        // middle (the bytes they share are equal, so OR keeps them).
+        let word: UInt64
+        if count >= 4 {
+            let head = UInt32(littleEndian: base.loadUnaligned(as: UInt32.self))
+            let tail = UInt32(
+                littleEndian: base.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+            word = (UInt64(head) | UInt64(tail) &<< (8 &* UInt64(count &- 4))) & 0xDFDF_DFDF_DFDF
+        } else {
+            let head = UInt16(littleEndian: base.loadUnaligned(as: UInt16.self))
+            let last = base.load(fromByteOffset: 2, as: UInt8.self)
+            word = (UInt64(head) | UInt64(last) &<< 16) & 0xDF_DFDF
         }
-        // The constants are the upper-case names, little-endian; `& 0xDF` upper-cases ASCII
-        // letters and leaves `_` (0x5F) alone.
-        switch word {
-        case 0x43_4F_4D: self = .moc  // "MOC"
-        case 0x43_54_4D: self = .mtc  // "MTC"
-        case 0x4F_4D_5F_53_4D_53: self = .smsMO  // "SMS_MO"
-        case 0x54_4D_5F_53_4D_53: self = .smsMT  // "SMS_MT"
-        case 0x41_54_41_44: self = .data  // "DATA"
+        // The constants are the upper-case names, little-endian, under their length (a space
+        // or NUL masks to 0, so the length tells "MOC" from "MOC "); `& 0xDF` upper-cases
+        // ASCII letters and leaves `_` (0x5F) alone, but would also read DEL (0x7F) as `_`.
+        let isUnderscore = count == 6 && base.load(fromByteOffset: 3, as: UInt8.self) == 0x5F
+        switch word | UInt64(count) << 56 {
+        case 3 << 56 | 0x43_4F_4D: self = .moc  // "MOC"
+        case 3 << 56 | 0x43_54_4D: self = .mtc  // "MTC"
+        case 6 << 56 | 0x4F_4D_5F_53_4D_53 where isUnderscore: self = .smsMO  // "SMS_MO"
+        case 6 << 56 | 0x54_4D_5F_53_4D_53 where isUnderscore: self = .smsMT  // "SMS_MT"
+        case 4 << 56 | 0x41_54_41_44: self = .data  // "DATA"
         default: return nil
         }
     }

@@ -65,8 +65,9 @@ public struct CallRecordParser: Sendable {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * Self.fieldCount) { bounds in
             // bounds[2f], bounds[2f+1]: start and end of field f; -1 when it has no column.
             bounds.initialize(repeating: -1)
-            if let error = split(line, into: bounds) { return .rejected(error) }
-            return read(line, bounds: bounds, cells: cells, into: &record)
+            let split = split(line, into: bounds)
+            if let error = split.error { return .rejected(error) }
+            return read(line, bounds: bounds, trims: split.hasSpaces, cells: cells, into: &record)
         }
     }
 
@@ -88,18 +89,23 @@ public struct CallRecordParser: Sendable {
     // MARK: - Splitting
 
     private func split(_ line: UnsafeRawBufferPointer, into bounds: UnsafeMutableBufferPointer<Int>)
-        -> RecordError?
+        -> SplitResult
     {
         let end = line.count
         let delimiter = layout.delimiter
         guard let base = line.baseAddress else {
-            return roles.count == 1 ? nil : .fieldCount(expected: roles.count, found: 1)
+            return SplitResult(
+                error: roles.count == 1 ? nil : .fieldCount(expected: roles.count, found: 1),
+                hasSpaces: false)
         }
-        return roles.withUnsafeBufferPointer { roles -> RecordError? in
+        return roles.withUnsafeBufferPointer { roles -> SplitResult in
             if let result = Self.splitUnquoted(
                 line, delimiter: delimiter, roles: roles, into: bounds)
             {
-                return result.error
+                return result
+            }
+            @inline(__always) func failed(_ error: RecordError) -> SplitResult {
+                SplitResult(error: error, hasSpaces: true)
             }
             var position = 0
             var column = 0
@@ -113,7 +119,7 @@ public struct CallRecordParser: Sendable {
                         while cursor < end,
                             base.load(fromByteOffset: cursor, as: UInt8.self) != 0x22
                         { cursor += 1 }
-                        guard cursor < end else { return .badQuoting(column: column + 1) }
+                        guard cursor < end else { return failed(.badQuoting(column: column + 1)) }
                         if cursor + 1 < end,
                             base.load(fromByteOffset: cursor + 1, as: UInt8.self) == 0x22
                         {
@@ -128,7 +134,7 @@ public struct CallRecordParser: Sendable {
                     if position < end,
                         base.load(fromByteOffset: position, as: UInt8.self) != delimiter
                     {
-                        return .badQuoting(column: column + 1)
+                        return failed(.badQuoting(column: column + 1))
                     }
                 } else {
                     fieldEnd = Self.delimiterIndex(
@@ -136,8 +142,9 @@ public struct CallRecordParser: Sendable {
                     position = fieldEnd
                 }
                 guard column < roles.count else {
-                    return .fieldCount(
-                        expected: roles.count, found: Self.countFields(line, delimiter))
+                    return failed(
+                        .fieldCount(expected: roles.count, found: Self.countFields(line, delimiter))
+                    )
                 }
                 let role = Int(roles[column])
                 if role != Int(Self.ignored) {
@@ -148,20 +155,28 @@ public struct CallRecordParser: Sendable {
                 if position >= end { break }
                 position += 1  // past the delimiter
             }
-            return column == roles.count ? nil : .fieldCount(expected: roles.count, found: column)
+            // Quoted fields may hold spaces; trim them all.
+            return column == roles.count
+                ? SplitResult(error: nil, hasSpaces: true)
+                : failed(.fieldCount(expected: roles.count, found: column))
         }
     }
 
-    /// What `splitUnquoted` found: an error, or `nil` when the line split cleanly.
-    struct SplitResult {
+    /// What a splitter found.
+    struct SplitResult: Equatable {
+        /// `nil` when the line has as many fields as its header.
         var error: RecordError?
+        /// Whether some byte of the line is a space, so fields may need trimming: most
+        /// exports have none, and then no field's ends are looked at twice.
+        var hasSpaces: Bool
     }
 
-    /// Splits a line in which no field starts with a quote, in one pass of word-wide masks.
+    /// Splits a line with no quote in it, in one pass of word-wide masks.
     ///
     /// Every delimiter of a 16-byte block (SSE2) or 8-byte word is found by its bit, without a
-    /// loop per field (CDR exports rarely quote). Returns `nil` when a field does start with a
-    /// quote, for the general splitter to handle. (Internal for its differential test.)
+    /// loop per field (CDR exports rarely quote), and the same pass notes quotes and spaces.
+    /// Returns `nil` when the line holds a quote, for the general splitter to handle: it alone
+    /// knows that only a quote opening a field quotes it. (Internal for its differential test.)
     @inline(__always)
     static func splitUnquoted(
         _ line: UnsafeRawBufferPointer, delimiter: UInt8, roles: UnsafeBufferPointer<UInt8>,
@@ -170,16 +185,16 @@ public struct CallRecordParser: Sendable {
         guard let base = line.baseAddress else { return nil }
         let end = line.count
         let delimiters = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        let quoteBytes: UInt64 = 0x2222_2222_2222_2222
+        let spaceBytes: UInt64 = 0x2020_2020_2020_2020
         var column = 0
         var fieldStart = 0
         var index = 0
         var isOverfull = false
-        var isQuoted = false
+        // Bits of quotes and of spaces seen, only ever tested against zero.
+        var quotes: UInt64 = 0
+        var spaces: UInt64 = 0
         @inline(__always) func field(endingAt fieldEnd: Int) {
-            // Only a quote opening a field makes it quoted (elsewhere it is a plain byte).
-            if fieldStart < end, base.load(fromByteOffset: fieldStart, as: UInt8.self) == 0x22 {
-                isQuoted = true
-            }
             guard column < roles.count else {
                 isOverfull = true
                 return
@@ -194,14 +209,32 @@ public struct CallRecordParser: Sendable {
         }
         while index + 16 <= end {
             var found = catpool_match16(base + index, delimiter)
+            quotes |= UInt64(catpool_match16(base + index, 0x22))
+            spaces |= UInt64(catpool_match16(base + index, 0x20))
             while found != 0 {
                 field(endingAt: index + found.trailingZeroBitCount)
                 found &= found &- 1
             }
             index += 16
         }
+        if index < end, end >= 16 {
+            // The last 1...15 bytes: the block that ends the line, less the bytes seen.
+            let last = end - 16
+            let seen = UInt32(truncatingIfNeeded: index - last)
+            var found = catpool_match16(base + last, delimiter) &>> seen
+            quotes |= UInt64(catpool_match16(base + last, 0x22) &>> seen)
+            spaces |= UInt64(catpool_match16(base + last, 0x20) &>> seen)
+            while found != 0 {
+                field(endingAt: index + found.trailingZeroBitCount)
+                found &= found &- 1
+            }
+            index = end
+        }
+        // Lines shorter than a block: words, then bytes.
         while index + 8 <= end {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            quotes |= zeroBytes(word ^ quoteBytes)
+            spaces |= zeroBytes(word ^ spaceBytes)
             var found = zeroBytes(word ^ delimiters)
             while found != 0 {
                 field(endingAt: index + found.trailingZeroBitCount >> 3)
@@ -210,19 +243,23 @@ public struct CallRecordParser: Sendable {
             index += 8
         }
         while index < end {
-            if base.load(fromByteOffset: index, as: UInt8.self) == delimiter {
-                field(endingAt: index)
-            }
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            if byte == delimiter { field(endingAt: index) }
+            if byte == 0x22 { quotes = 1 }
+            if byte == 0x20 { spaces = 1 }
             index += 1
         }
         field(endingAt: end)
-        if isQuoted { return nil }
+        if quotes != 0 { return nil }
+        let hasSpaces = spaces != 0
         if isOverfull {
             return SplitResult(
-                error: .fieldCount(expected: roles.count, found: countFields(line, delimiter)))
+                error: .fieldCount(expected: roles.count, found: countFields(line, delimiter)),
+                hasSpaces: hasSpaces)
         }
         return SplitResult(
-            error: column == roles.count ? nil : .fieldCount(expected: roles.count, found: column))
+            error: column == roles.count ? nil : .fieldCount(expected: roles.count, found: column),
+            hasSpaces: hasSpaces)
     }
 
     /// The top bit of each byte of `word` that is zero, and no other bit (exact, unlike the
@@ -286,8 +323,12 @@ public struct CallRecordParser: Sendable {
 
     // MARK: - Reading fields
 
+    /// Reads the fields `split` found.
+    ///
+    /// - Parameter trims: the line holds a space somewhere, so spaces around fields are
+    ///   looked for and dropped.
     private mutating func read(
-        _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>,
+        _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>, trims: Bool,
         cells: CellInterner,
         into record: inout CallRecord
     ) -> Outcome {
@@ -296,6 +337,9 @@ public struct CallRecordParser: Sendable {
             var end = bounds[2 * field.rawValue + 1]
             guard start >= 0, let base = line.baseAddress else {
                 return UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            guard trims else {
+                return UnsafeRawBufferPointer(start: base + start, count: end &- start)
             }
             // Spaces around a field are trimmed (bounds come from `split`: inside the line).
             while start < end, base.load(fromByteOffset: start, as: UInt8.self) == 0x20 {

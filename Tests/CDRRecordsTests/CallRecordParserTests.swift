@@ -159,6 +159,7 @@ struct CallRecordParserTests {
         ("all-zero IMEI", "2026-11-20T01:02:03Z,MOC,460001234567890,000000000000000,,,,c1"),
         ("zero IMEI", "2026-11-20T01:02:03Z,MOC,460001234567890,0,,,,c1"),
         ("alphanumeric sender", "2026-11-20T01:02:03Z,SMS_MT,460001234567890,,,BANK-ALERT,,c1"),
+        ("quote inside a field", "2026-11-20T01:02:03Z,SMS_MT,460001234567890,,,BANK\"1,,c1"),
         ("fractional duration", "2026-11-20T01:02:03Z,MOC,460001234567890,,,,12.7,c1"),
         ("six-digit IMSI", "2026-11-20T01:02:03Z,DATA,001010,,,,,c1"),
     ]
