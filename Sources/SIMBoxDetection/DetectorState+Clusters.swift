@@ -38,34 +38,33 @@ extension DetectorState {
     /// none joins the cluster with most members at its location (a SIM bank's fresh SIMs,
     /// a growing box), or, where no cluster is, the newcomers found one when they are at
     /// least `min_sims`.
-    func track(_ candidates: [Int32: [Int32]], end: Int64, into decisions: inout [ClusterDecision])
-    {
-        var members: [Int: [Int32]] = [:]  // cluster key → its candidates this round
-        var placesOfCluster: [Int: [Int32: Int]] = [:]  // cluster key → location → SIMs there
-        for location in candidates.keys.sorted() {
-            guard let sims = candidates[location] else { continue }
+    func track(_ candidates: Candidates, end: Int64, into decisions: inout [ClusterDecision]) {
+        // Which cluster each candidate goes to, place by place, in one flat list grouped by
+        // cluster afterwards: dictionaries of arrays per cluster and per place, built anew
+        // every minute, cost a tenth of the detector's instructions at a busy hub.
+        var assignments: [Assignment] = []
+        let (candidateSIMs, places) = candidates.byLocation()
+        for (location, range) in places {
             var newcomers: [Int32] = []
-            var here: [Int: Int] = [:]
-            for sim in sims {
+            let firstHere = assignments.count
+            for sim in candidateSIMs[range] {
                 let key = Int(history[sim].cluster)
                 if key >= 0, tracked[key] != nil {
-                    members[key, default: []].append(sim)
-                    here[key, default: 0] += 1
-                    placesOfCluster[key, default: [:]][location, default: 0] += 1
+                    assignments.append(Assignment(cluster: key, location: location, sim: sim))
                 } else {
                     newcomers.append(sim)
                 }
             }
             guard !newcomers.isEmpty else { continue }
-            // Most members here first; a newcomer joins the first cluster it belongs with.
-            let hosts = here.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+            // Most members here first (the smaller key on a tie); a newcomer joins the first
+            // cluster it belongs with.
+            let hosts = Assignment.clustersByMembers(assignments[firstHere...])
             var founders: [Int32] = []
             for sim in newcomers {
                 if let host = hosts.first(where: { key in
                     tracked[key].map { belongs(sim, with: $0) } ?? false
                 }) {
-                    members[host, default: []].append(sim)
-                    placesOfCluster[host, default: [:]][location, default: 0] += 1
+                    assignments.append(Assignment(cluster: host, location: location, sim: sim))
                 } else {
                     founders.append(sim)
                 }
@@ -76,16 +75,15 @@ extension DetectorState {
                 tracked[key] = TrackedCluster(
                     sims: [], location: location, lastSeen: end,
                     last: Observation(sims: [], statistics: .init(), score: 0, reasons: []))
-                members[key] = group
-                placesOfCluster[key] = [location: group.count]
+                for sim in group {
+                    assignments.append(Assignment(cluster: key, location: location, sim: sim))
+                }
             }
         }
-        for key in members.keys.sorted() {
-            guard var cluster = tracked[key], let sims = members[key],
-                let places = placesOfCluster[key]
-            else { continue }
-            let location =
-                places.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key ?? cluster.location
+        for (key, sims, location) in Assignment.byCluster(assignments) {
+            // Taken out while it changes and put back below: a copy would share the
+            // dictionary's storage of its SIMs, and `formUnion` would copy them all.
+            guard var cluster = tracked.removeValue(forKey: key) else { continue }
             // An unflagged cluster too small to flag is not scored: nothing reads its score
             // before it is flagged, and at a busy hub most clusters a minute are such.
             let canFlag = cluster.id != nil || Double(sims.count) >= profile.minSIMs

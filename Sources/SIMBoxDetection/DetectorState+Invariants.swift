@@ -1,7 +1,8 @@
 extension DetectorState {
     /// Checks what every evaluation leaves true, in debug builds; a no-op in release builds.
     ///
-    /// - each lookup table keeps its own invariants (`ProbeTable.checkInvariants`);
+    /// - each lookup table keeps its own invariants (`ProbeTable.checkInvariants`), and the
+    ///   busy callers' bits mark exactly the SIMs that have one;
     /// - every live SIM (non-zero IMSI) is found by its IMSI, and by its MSISDN when it has one,
     ///   and the tables hold nothing else;
     /// - an evicted SIM is in no table and no cluster; free and quarantined numbers are evicted;
@@ -18,6 +19,7 @@ extension DetectorState {
             simByIMSI.checkInvariants()
             simByMSISDN.checkInvariants()
             callees.checkInvariants()
+            busyCallers.checkInvariants()
             var live = 0
             var withNumber = 0
             var pairs = [Int32](repeating: 0, count: history.count)

@@ -22,7 +22,7 @@ extension DetectorState {
         simByMSISDN.save(into: &writer)
         // The callee pairs are not saved: `restore` counts them again from the window.
         writer.write(busyCallers.count)
-        for (sim, caller) in busyCallers.sorted(by: { $0.key < $1.key }) {
+        for (sim, caller) in busyCallers.sorted() {
             writer.write(sim)
             writer.write(caller)
         }
@@ -86,7 +86,7 @@ extension DetectorState {
             guard sim >= 0, Int(sim) < simCount else { throw .malformed("a SIM number") }
             return sim
         }
-        busyCallers = [:]
+        busyCallers = BusyCallers()
         for _ in 0..<(try reader.readCount(limit: simCount)) {
             busyCallers[try sim(&reader)] = try reader.read() as UInt64
         }

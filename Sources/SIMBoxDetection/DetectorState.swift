@@ -31,7 +31,7 @@ final class DetectorState {
     @exclusivity(unchecked) var callees = CalleeCounts()
     /// Per SIM, the packed IMSI of the last SIM that called it while dialling out from the
     /// same place: kept aside, as only a box's channels have one.
-    @exclusivity(unchecked) var busyCallers: [Int32: UInt64] = [:]
+    @exclusivity(unchecked) var busyCallers = BusyCallers()
     /// SIMs with at least `min_calls_per_sim` calls out in the window (or until the next
     /// evaluation notices they no longer have).
     @exclusivity(unchecked) var hot: [Int32] = []
@@ -272,7 +272,7 @@ final class DetectorState {
     // MARK: - Evaluation
 
     private func evaluate(windowEnd end: Int64, into decisions: inout [ClusterDecision]) {
-        var byLocation: [Int32: [Int32]] = [:]
+        var candidates = Candidates()
         var stillHot = 0
         let lookahead = 8
         for index in hot.indices {
@@ -296,11 +296,11 @@ final class DetectorState {
             // candidate here (a flagged cluster's SIM goes on with it wherever it is).
             let hasMovedSince = history[sim].arrival > end && !counts.pointee.isInFlaggedCluster
             if !hasMovedSince, isChannelCandidate(sim, at: end) {
-                byLocation[history[sim].location, default: []].append(sim)
+                candidates.append(sim, at: history[sim].location)
             }
         }
         hot.removeLast(hot.count - stillHot)
-        track(byLocation, end: end, into: &decisions)
+        track(candidates, end: end, into: &decisions)
     }
 
     private func isChannelCandidate(_ sim: Int32, at end: Int64) -> Bool {
