@@ -1,6 +1,6 @@
 /// How much state the detector may hold: `--max-state-mb`.
 ///
-/// The per-SIM tables take half the budget (about 150 bytes a SIM with its share of the IMSI
+/// The per-SIM tables take half the budget (about 140 bytes a SIM with its share of the IMSI
 /// and MSISDN tables); three eighths go to the window's calls with their callee pairs and
 /// queued window steps (`maxWindowCalls`), and an eighth to the cell names (`maxCells`).
 public struct StateLimits: Sendable, Equatable {
@@ -22,10 +22,12 @@ public struct StateLimits: Sendable, Equatable {
     /// The most distinct cells named at once (a cell costs about 64 bytes).
     public var maxCells: Int { max(1024, maxBytes / 8 / 64) }
 
-    /// Bytes one call in the window costs at most: its 24-byte event in a bucket array that
+    /// Bytes one call in the window costs at most: its 16-byte event in a bucket array that
     /// may have doubled, its callee pair's 16-byte slot in a table that may have just doubled
-    /// at 70 % load (46 bytes a pair; 64 counted), and its 32-byte queued step.
-    static let bytesPerWindowCall = 2 * 24 + 4 * 16 + 32
+    /// at 70 % load (46 bytes a pair; 64 counted), and its 24-byte queued step: 120.
+    static let bytesPerWindowCall =
+        2 * MemoryLayout<WindowEvent>.stride + 4 * MemoryLayout<CalleeCounts.Slot>.stride
+        + MemoryLayout<QueuedStep>.stride
 
     /// The most calls the window holds at once (about 6 million in the default 2 GiB, where
     /// a city's busiest hour has under 2 million); half as many once it is under pressure,

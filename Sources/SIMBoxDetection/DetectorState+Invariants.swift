@@ -7,7 +7,7 @@ extension DetectorState {
     ///   and the tables hold nothing else;
     /// - an evicted SIM is in no table and no cluster; free and quarantined numbers are evicted;
     /// - each SIM's distinct callees are its pairs in the callee table;
-    /// - window counts are never negative;
+    /// - a SIM's window counts are of calls the window holds for it;
     /// - `hot` holds exactly the SIMs marked hot, once each;
     /// - a SIM's cluster is tracked and holds it.
     ///
@@ -35,10 +35,13 @@ extension DetectorState {
             for sim in 0..<Int32(history.count) {
                 let entry = history[sim]
                 let window = counts[sim]
+                // Each count is of calls the window holds (so 16 bits hold it).
                 precondition(
-                    window.callsOut >= 0 && window.callsInExternal >= 0
-                        && window.callsInFromBusy >= 0 && window.answered >= 0
-                        && window.distinctCallees >= 0, "SIM \(sim) counts below zero")
+                    Int(window.callsOut) + Int(window.callsInExternal)
+                        + Int(window.callsInFromBusy) <= Int(window.heldCalls)
+                        && window.answered <= window.callsOut
+                        && window.distinctCallees <= window.callsOut,
+                    "SIM \(sim) counts more calls than the window holds")
                 precondition(Int(window.distinctCallees) == pairs[Int(sim)], "SIM \(sim) callees")
                 precondition(window.isHot == isListedHot[Int(sim)], "SIM \(sim) hot mark")
                 if entry.cluster >= 0 {

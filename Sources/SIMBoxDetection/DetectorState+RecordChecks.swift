@@ -81,20 +81,14 @@ extension SIMCounts {
 
 extension WindowEvent {
     /// Whether a saved event's bytes hold a call: the type of a call placed or received
-    /// and a flag of 0 or 1 (checked before the bytes are read as a `WindowEvent`).
+    /// (checked before the bytes are read as a `WindowEvent`; every other bit pattern of its
+    /// words is a valid duration, flag, SIM number or peer).
     static func isCall(_ raw: UnsafeRawPointer) -> Bool {
-        guard let typeOffset = MemoryLayout<WindowEvent>.offset(of: \.type),
-            let flagOffset = MemoryLayout<WindowEvent>.offset(of: \.isFromBusySIM)
-        else { return false }
-        let type = raw.load(fromByteOffset: typeOffset, as: UInt8.self)
-        return (type == callTypeBytes.moc || type == callTypeBytes.mtc)
-            && raw.load(fromByteOffset: flagOffset, as: UInt8.self) <= 1
+        guard let offset = MemoryLayout<WindowEvent>.offset(of: \.packed) else { return false }
+        let type =
+            UInt8(truncatingIfNeeded: raw.load(fromByteOffset: offset, as: UInt32.self) >> 1) & 7
+        return type == RecordType.moc.rawValue || type == RecordType.mtc.rawValue
     }
-
-    private static let callTypeBytes = (
-        moc: withUnsafeBytes(of: RecordType.moc) { $0[0] },
-        mtc: withUnsafeBytes(of: RecordType.mtc) { $0[0] }
-    )
 }
 
 extension TrackedCluster {

@@ -240,11 +240,11 @@ final class DetectorState {
     func tally(_ event: WindowEvent, by delta: Int32, into sim: UnsafeMutablePointer<SIMCounts>) {
         switch event.type {
         case .moc:
-            sim.pointee.callsOut += delta
+            sim.pointee.callsOut.step(delta)
             // Seconds wrap rather than trap: enter and leave cancel exactly either way.
             let seconds = Int32(clamping: max(event.durationSeconds, 0))
             if event.durationSeconds > 0 {
-                sim.pointee.answered += delta
+                sim.pointee.answered.step(delta)
                 sim.pointee.answeredSeconds &+= delta &* seconds
             }
             // Talk time, or about 20 s of ringing for an unanswered call.
@@ -252,17 +252,17 @@ final class DetectorState {
             if event.peer != 0 {
                 if delta > 0 {
                     if callees.add(sim: event.sim, peer: event.peer) {
-                        sim.pointee.distinctCallees += 1
+                        sim.pointee.distinctCallees.step(1)
                     }
                 } else if callees.remove(sim: event.sim, peer: event.peer) {
-                    sim.pointee.distinctCallees -= 1
+                    sim.pointee.distinctCallees.step(-1)
                 }
             }
         case .mtc:
             if event.isFromBusySIM {
-                sim.pointee.callsInFromBusy += delta
+                sim.pointee.callsInFromBusy.step(delta)
             } else {
-                sim.pointee.callsInExternal += delta
+                sim.pointee.callsInExternal.step(delta)
             }
         case .smsMO, .smsMT, .data:
             break

@@ -4,7 +4,7 @@ import SIMBoxDetection
 /// A `--state` file taken apart by its sections, to damage or forge one field and seal it
 /// again with a correct checksum (as an attacker with the format could).
 ///
-/// Mirrors the format `Pipeline.saveState` writes (version 3): the walk fails loudly when the
+/// Mirrors the format `Pipeline.saveState` writes (version 4): the walk fails loudly when the
 /// format changes, so a forgery never lands on the wrong field unnoticed.
 struct SavedStateFile {
     var bytes: [UInt8]
@@ -30,7 +30,7 @@ struct SavedStateFile {
         bytes = Array(try Data(contentsOf: url))
         var walker = Walker(bytes: bytes)
         walker.skip(14)  // magic line
-        guard walker.int() == 3 else { throw Unexpected(what: "state version") }
+        guard walker.int() == 4 else { throw Unexpected(what: "state version") }
         for _ in 0..<walker.int() { walker.skipString() }
         for _ in 0..<walker.int() {
             walker.skipString()
@@ -46,12 +46,12 @@ struct SavedStateFile {
         for _ in 0..<walker.int() {
             firstBucketNumber = firstBucketNumber ?? walker.offset
             walker.skip(8)
-            walker.skip(walker.int() * 24)
+            walker.skip(walker.int() * 16)  // window events
         }
         simCount = walker.int()
         history = walker.offset
         walker.skip(simCount * Self.historyStride)
-        walker.skip(walker.int() * 32)
+        walker.skip(walker.int() * 24)  // window counts
         imsiCount = walker.offset
         walker.skip(8)
         imsiSlotCount = walker.int()
