@@ -12,15 +12,31 @@ public struct CellTable: Sendable {
         public var longitude: Double?
     }
 
-    /// Cell token → site.
-    public private(set) var siteOfCell: [String: Site] = [:]
+    /// What the table says of one cell: its site and coordinates (NaN: none).
+    private struct Entry {
+        var site: UInt32
+        var latitude: Double
+        var longitude: Double
+    }
+
+    // The cells in the order of their names' bytes, for a binary search: a dictionary of
+    // `String`s took 15 MB for a dense city's 60,000 cells, these arrays 3 MB.
+
+    /// The cells' names, one after another.
+    private var names: [UInt8] = []
+    /// Per cell, where its name ends in `names` (it starts where the one before ends).
+    private var nameEnds: [UInt32] = []
+    private var entries: [Entry] = []
+    /// The sites' names, each once.
+    private var siteNames: [String] = []
+
+    /// The number of cells in the table.
+    public var cellCount: Int { entries.count }
 
     /// About how many bytes the table holds, as `--max-state-mb` counts it.
-    ///
-    /// Per cell a dictionary slot with its two strings and coordinates (about 160 bytes at
-    /// the dictionary's load), and the strings' bytes.
     public var footprintBytes: Int {
-        siteOfCell.reduce(0) { $0 + 160 + $1.key.utf8.count + $1.value.name.utf8.count }
+        names.count + nameEnds.count * 4 + entries.count * MemoryLayout<Entry>.stride
+            + siteNames.reduce(0) { $0 + 16 + $1.utf8.count }
     }
 
     public init() {}
@@ -32,7 +48,7 @@ public struct CellTable: Sendable {
     ///
     /// - Throws: `CellTableError` naming the line: a malformed line, a latitude outside
     ///   -90...90 or a longitude outside -180...180 (or not finite), or a cell given twice
-    ///   (naming both lines).
+    ///   (naming both lines), whichever comes first in the file.
     public init(bytes: [UInt8]) throws(CellTableError) {
         // Bytes, not Strings, until a field is kept: a 60,000-cell table took 0.1 s split
         // into Strings line by line and field by field, as long as 4 M records take to parse.
@@ -52,10 +68,18 @@ public struct CellTable: Sendable {
         }
         let latColumn = names.firstIndex(of: "lat")
         let lonColumn = names.firstIndex(of: "lon")
-        siteOfCell.reserveCapacity(lines.count - headerIndex)
+        // Each cell as read: its name's bytes in `bytes`, its line number and what it says.
+        var cells: [(name: Range<Int>, line: Int, entry: Entry)] = []
+        cells.reserveCapacity(lines.count - headerIndex)
+        var siteNumbers: [String: UInt32] = [:]
         for index in lines.indices.dropFirst(headerIndex + 1) {
             let line = bytes[lines[index]]
             guard Self.isContent(line) else { continue }
+            @inline(__always) func fail(_ reason: String) -> CellTableError {
+                // A cell given twice on an earlier line is the first problem in the file.
+                Self.firstRepeat(in: cells, of: bytes)
+                    ?? CellTableError(line: index + 1, reason: reason)
+            }
             let fields = Self.fields(of: line, delimiter)
             @inline(__always) func text(_ column: Int) -> String {
                 String(decoding: bytes[fields[column]], as: UTF8.self)
@@ -63,46 +87,106 @@ public struct CellTable: Sendable {
             guard fields.count == names.count, !fields[cellColumn].isEmpty,
                 !fields[siteColumn].isEmpty
             else {
-                throw CellTableError(
-                    line: index + 1, reason: "expected \(names.count) fields with a cell and a site"
-                )
+                throw fail("expected \(names.count) fields with a cell and a site")
             }
             let latText = latColumn.map(text) ?? ""
             let lonText = lonColumn.map(text) ?? ""
             let latitude = Double(latText)
             let longitude = Double(lonText)
             if (!latText.isEmpty && latitude == nil) || (!lonText.isEmpty && longitude == nil) {
-                throw CellTableError(line: index + 1, reason: "lat and lon must be decimal degrees")
+                throw fail("lat and lon must be decimal degrees")
             }
             if let latitude, !(-90...90).contains(latitude) {
-                throw CellTableError(
-                    line: index + 1, reason: "lat must be within -90...90, not \(latText)")
+                throw fail("lat must be within -90...90, not \(latText)")
             }
             if let longitude, !(-180...180).contains(longitude) {
-                throw CellTableError(
-                    line: index + 1, reason: "lon must be within -180...180, not \(lonText)")
+                throw fail("lon must be within -180...180, not \(lonText)")
             }
-            let cell = text(cellColumn)
-            let site = Site(name: text(siteColumn), latitude: latitude, longitude: longitude)
-            if siteOfCell.updateValue(site, forKey: cell) != nil {
-                // Only now look for the first line, so a valid table costs no second map.
-                let first =
-                    lines.indices.first { earlier in
-                        earlier > headerIndex && earlier < index
-                            && Self.isContent(bytes[lines[earlier]])
-                            && Self.fields(of: bytes[lines[earlier]], delimiter)
-                                .dropFirst(cellColumn).first
-                                .map { String(decoding: bytes[$0], as: UTF8.self) } == cell
-                    } ?? index
-                throw CellTableError(
-                    line: index + 1,
-                    reason: "cell \(cell) is given twice (first on line \(first + 1))")
+            let siteName = text(siteColumn)
+            let site: UInt32
+            if let known = siteNumbers[siteName] {
+                site = known
+            } else {
+                site = UInt32(siteNames.count)
+                siteNumbers[siteName] = site
+                siteNames.append(siteName)
             }
+            cells.append(
+                (
+                    fields[cellColumn], index + 1,
+                    Entry(site: site, latitude: latitude ?? .nan, longitude: longitude ?? .nan)
+                ))
+        }
+        if let repeated = Self.firstRepeat(in: cells, of: bytes) { throw repeated }
+        let order = cells.indices.sorted {
+            bytes[cells[$0].name].lexicographicallyPrecedes(bytes[cells[$1].name])
+        }
+        self.names.reserveCapacity(order.reduce(0) { $0 + cells[$1].name.count })
+        nameEnds.reserveCapacity(order.count)
+        entries.reserveCapacity(order.count)
+        for index in order {
+            self.names.append(contentsOf: bytes[cells[index].name])
+            nameEnds.append(UInt32(self.names.count))
+            entries.append(cells[index].entry)
         }
     }
 
-    /// Each line's byte range, without its line end (`\n` or `\r\n`) and after a UTF-8
-    /// byte-order mark.
+    /// The earliest line that gives a cell an earlier line gave, as an error naming both.
+    private static func firstRepeat(
+        in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8]
+    ) -> CellTableError? {
+        // Sorted by name, then line: a name's lines are together, its first line first.
+        let order = cells.indices.sorted {
+            let (first, second) = (bytes[cells[$0].name], bytes[cells[$1].name])
+            return first.elementsEqual(second)
+                ? cells[$0].line < cells[$1].line : first.lexicographicallyPrecedes(second)
+        }
+        var earliest: (line: Int, first: Int, name: Range<Int>)?
+        for (previous, index) in zip(order, order.dropFirst())
+        where bytes[cells[previous].name].elementsEqual(bytes[cells[index].name])
+            && cells[index].line < (earliest?.line ?? .max)
+        {
+            earliest = (cells[index].line, cells[previous].line, cells[index].name)
+        }
+        guard let earliest else { return nil }
+        let name = String(decoding: bytes[earliest.name], as: UTF8.self)
+        return CellTableError(
+            line: earliest.line,
+            reason: "cell \(name) is given twice (first on line \(earliest.first))")
+    }
+
+    /// The site of the cell `name`, or `nil` when the table does not list it.
+    public func site(ofCell name: String) -> Site? {
+        var name = name
+        return name.withUTF8 { key -> Site? in
+            var low = 0
+            var high = entries.count
+            while low < high {
+                let middle = (low + high) / 2
+                let start = middle == 0 ? 0 : Int(nameEnds[middle - 1])
+                let candidate = names[start..<Int(nameEnds[middle])]
+                if candidate.elementsEqual(key) { return site(at: middle) }
+                if candidate.lexicographicallyPrecedes(key) {
+                    low = middle + 1
+                } else {
+                    high = middle
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Every cell's site, in the order of the cells' names.
+    public var sitesOfCells: [Site] { entries.indices.map(site(at:)) }
+
+    private func site(at index: Int) -> Site {
+        let entry = entries[index]
+        return Site(
+            name: siteNames[Int(entry.site)],
+            latitude: entry.latitude.isNaN ? nil : entry.latitude,
+            longitude: entry.longitude.isNaN ? nil : entry.longitude)
+    }
+
     private static func lines(of bytes: [UInt8]) -> [Range<Int>] {
         var lines: [Range<Int>] = []
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -116,12 +200,10 @@ public struct CellTable: Sendable {
         }
     }
 
-    /// Whether a line holds anything: not empty and not a `#` comment.
     private static func isContent(_ line: ArraySlice<UInt8>) -> Bool {
         line.first.map { $0 != 0x23 } ?? false
     }
 
-    /// The byte ranges of a line's fields (no quoting: cell tables have none).
     private static func fields(of line: ArraySlice<UInt8>, _ delimiter: UInt8) -> [Range<Int>] {
         var fields: [Range<Int>] = []
         var start = line.startIndex
@@ -133,10 +215,9 @@ public struct CellTable: Sendable {
         return fields
     }
 
-    public var isEmpty: Bool { siteOfCell.isEmpty }
+    public var isEmpty: Bool { entries.isEmpty }
 }
 
-/// A cell table that cannot be read.
 public struct CellTableError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
@@ -185,7 +266,7 @@ struct LocationIndex {
         if index < locationOfCell.count, locationOfCell[index] >= 0 { return locationOfCell[index] }
         while locationOfCell.count <= index { locationOfCell.append(-1) }
         let name = cells.name(of: cell)
-        let site = table.siteOfCell[name]
+        let site = table.site(ofCell: name)
         let key = site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + name
         let number: Int32
         if let known = numberByName[key] {

@@ -14,7 +14,7 @@ extension ReportPage {
     var backgroundSites: [Place] {
         guard let cells else { return [] }
         var byName: [String: Place] = [:]
-        for site in cells.siteOfCell.values {
+        for site in cells.sitesOfCells {
             guard let latitude = site.latitude, let longitude = site.longitude else { continue }
             byName[site.name] = Place(latitude: latitude, longitude: longitude)
         }
@@ -30,13 +30,13 @@ extension ReportPage {
         guard let cells else { return nil }
         let candidates = [decision.location] + decision.cells
         for name in candidates {
-            if let site = cells.siteOfCell[name], let latitude = site.latitude,
+            if let site = cells.site(ofCell: name), let latitude = site.latitude,
                 let longitude = site.longitude
             {
                 return Place(latitude: latitude, longitude: longitude)
             }
         }
-        if let site = cells.siteOfCell.values.first(where: { $0.name == decision.location }),
+        if let site = cells.sitesOfCells.first(where: { $0.name == decision.location }),
             let latitude = site.latitude, let longitude = site.longitude
         {
             return Place(latitude: latitude, longitude: longitude)

@@ -122,7 +122,7 @@ struct DetectCommand: ParsableCommand {
         let tableBytes = detection.cellTable.footprintBytes
         guard tableBytes <= (maxStateMB << 20) / 2 else {
             printError(
-                "--cells \(cells ?? "") holds \(detection.cellTable.siteOfCell.count) cells, about \((tableBytes + (1 << 20) - 1) >> 20) MB: more than half of --max-state-mb \(maxStateMB); raise --max-state-mb"
+                "--cells \(cells ?? "") holds \(detection.cellTable.cellCount) cells, about \((tableBytes + (1 << 20) - 1) >> 20) MB: more than half of --max-state-mb \(maxStateMB); raise --max-state-mb"
             )
             throw RunFailure.usage
         }
