@@ -16,7 +16,9 @@
 /// they are a broken field, not a date.
 public struct TimestampParser: Sendable, Equatable {
     /// Offset east of UTC applied to naive times, in seconds.
-    public var naiveOffsetSeconds: Int
+    public var naiveOffsetSeconds: Int {
+        didSet { lastField.count = 0 }  // the last time read may be naive
+    }
     /// Whether a time without a zone has been read (a date-time form with no `Z` or offset;
     /// epoch numbers are not naive).
     public private(set) var hasReadNaiveTime = false
@@ -26,6 +28,10 @@ public struct TimestampParser: Sendable, Equatable {
     /// its day number are worked out once per day, not once per line.
     private var lastDayKey: UInt64 = 0
     private var lastDayNumber: Int64 = 0
+    /// The last field of 16 to 24 bytes read, as three words (see `words`), and its time: in
+    /// a dump ordered by time, a busy switch writes the same second on line after line.
+    private var lastField = (count: 0, words: (UInt64(0), UInt64(0), UInt64(0)))
+    private var lastTime = EventTime(millisecondsSinceEpoch: 0)
 
     public static func == (lhs: TimestampParser, rhs: TimestampParser) -> Bool {
         lhs.naiveOffsetSeconds == rhs.naiveOffsetSeconds
@@ -44,6 +50,28 @@ public struct TimestampParser: Sendable, Equatable {
     public mutating func parse(_ field: UnsafeRawBufferPointer) -> EventTime? {
         let count = field.count
         guard count > 0 else { return nil }
+        guard let words = Self.words(field) else { return parseAnew(field) }
+        if count == lastField.count, words == lastField.words { return lastTime }
+        guard let time = parseAnew(field) else { return nil }
+        lastField = (count, words)
+        lastTime = time
+        return time
+    }
+
+    /// A field of 16 to 24 bytes as three words that are equal only for equal fields of one
+    /// length: its first 16 bytes and its last 8 (which overlap the first for a short one).
+    @inline(__always)
+    private static func words(_ field: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt64)? {
+        guard field.count >= 16, field.count <= 24, let base = field.baseAddress else { return nil }
+        return (
+            base.loadUnaligned(as: UInt64.self),
+            base.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            base.loadUnaligned(fromByteOffset: field.count - 8, as: UInt64.self)
+        )
+    }
+
+    private mutating func parseAnew(_ field: UnsafeRawBufferPointer) -> EventTime? {
+        let count = field.count
         let result: EventTime?
         if count >= 19, field[4] == 0x2D {
             result = parseExtended(field)

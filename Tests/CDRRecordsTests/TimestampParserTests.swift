@@ -105,6 +105,35 @@ struct TimestampParserTests {
         }
     }
 
+    /// The last-field cache on random runs of fields that differ in one byte (or are cut or
+    /// invalid), repeated in a row as a busy switch writes them, with the naive offset changed
+    /// now and then: one parser reads them all as fresh parsers do.
+    @Test func oneParserReadsRunsOfAlikeFieldsAsFreshParsersDo() {
+        let seeds = [
+            "2026-11-20T01:02:03Z", "2026-11-20 01:02:03", "2026-11-20T01:02:03.250+08:00",
+            "2026-11-20T01:02:03.25Z", "20261120T010203Z", "2026-11-20T01:02:03+0800",
+        ]
+        let bytes: [UInt8] = [0x30, 0x31, 0x35, 0x39, 0x3A, 0x2D, 0x20, 0x5A, 0x54, 0x00]
+        var generator = SystemRandomNumberGenerator()
+        var shared = TimestampParser()
+        for _ in 0..<20_000 {
+            if Int.random(in: 0..<500, using: &generator) == 0 {
+                shared.naiveOffsetSeconds = Int.random(in: -12...12, using: &generator) * 3600
+            }
+            var field = Array(seeds.randomElement(using: &generator)!.utf8)
+            if Bool.random(using: &generator) {
+                field[Int.random(in: 0..<field.count, using: &generator)] = bytes.randomElement(
+                    using: &generator)!
+            }
+            if Int.random(in: 0..<8, using: &generator) == 0 { field.removeLast() }
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let reused = field.withUnsafeBytes { shared.parse($0) }
+                let fresh = TimestampParser(naiveOffsetSeconds: shared.naiveOffsetSeconds)
+                #expect(reused == fresh.parse(field), "\(String(decoding: field, as: UTF8.self))")
+            }
+        }
+    }
+
     /// The extended form's word-at-a-time clock against the basic form's digit-by-digit one,
     /// on random clocks: digits mostly, now and then a byte just outside "0"..."9" or far
     /// from it, and hours, minutes and seconds past their ranges.
@@ -132,7 +161,8 @@ struct TimestampParserTests {
 }
 
 extension TimestampParser {
-    /// Parses with a fresh parser each time, so no test depends on the day cache's state.
+    /// Parses with a copy of the parser, so no test changes its caches (a copy keeps them: a
+    /// fresh parser is `TimestampParser(naiveOffsetSeconds:)`).
     func parse(_ bytes: [UInt8]) -> EventTime? {
         var fresh = self
         return bytes.withUnsafeBytes { fresh.parse($0) }
