@@ -6,7 +6,6 @@ import SIMBoxDetection
 extension Pipeline {
     /// Ends the run: evaluates the windows still open and writes the last decisions.
     public mutating func finish(into output: inout PipelineOutput) {
-        addChunkCounts()
         guard detection != nil else { return }
         if !batch.isEmpty { detection?.feed(&batch, into: &detected) }
         detection?.finish(into: &detected)

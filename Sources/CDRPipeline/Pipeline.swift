@@ -34,10 +34,6 @@ import SIMBoxDetection
 public struct Pipeline {
     public let configuration: PipelineConfiguration
     public internal(set) var statistics = RunStatistics()
-    /// The current chunk's line and record counts, added to `statistics` when it ends: plain
-    /// integers cost a record a few instructions where the statistics' arrays and optionals
-    /// cost some fifty.
-    private var chunkCounts = ChunkCounts()
     /// Interned cells, shared by every input of the run.
     public let cells: CellInterner
 
@@ -138,7 +134,6 @@ public struct Pipeline {
         splitter.reset()
         header = []
         replaceParser(with: configuration.columnLayout)
-        addChunkCounts()  // an input cut off without its end (none expected) keeps its counts
         statistics.inputs.append(RunStatistics.InputSummary(name: name))
         evidence?.beginInput(named: name)
     }
@@ -149,7 +144,6 @@ public struct Pipeline {
     {
         statistics.bytesDecoded += chunk.count
         statistics.inputs[statistics.inputs.count - 1].bytesDecoded += chunk.count
-        defer { addChunkCounts() }
         // The splitter is moved out while it calls back into `self`, so the two accesses do
         // not overlap; swapping (not copying) keeps its carry buffer uniquely referenced.
         var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
@@ -170,7 +164,6 @@ public struct Pipeline {
         bytesIn: Int, format: CompressionFormat?, sha256: String?, isCutShort: Bool,
         into output: inout PipelineOutput
     ) throws(PipelineError) {
-        defer { addChunkCounts() }
         statistics.inputs[statistics.inputs.count - 1].sha256 = sha256
         statistics.bytesIn += bytesIn
         statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
@@ -198,26 +191,9 @@ public struct Pipeline {
     // MARK: - Lines
 
     @inline(__always)
-    private mutating func countLine() { chunkCounts.lines += 1 }
-
-    /// Adds the chunk's counts to `statistics`, and starts counting afresh.
-    mutating func addChunkCounts() {
-        let counts = chunkCounts
-        guard counts.lines > 0 else { return }
-        chunkCounts = ChunkCounts()
-        statistics.lines += counts.lines
-        statistics.inputs[statistics.inputs.count - 1].lines += counts.lines
-        guard counts.records > 0 else { return }
-        statistics.inputs[statistics.inputs.count - 1].records += counts.records
-        for type in RecordType.allCases {
-            statistics.recordsByType[Int(type.rawValue)] += counts.byType[Int(type.rawValue)]
-        }
-        let first = EventTime(millisecondsSinceEpoch: counts.firstTime)
-        let last = EventTime(millisecondsSinceEpoch: counts.lastTime)
-        if statistics.firstEventTime.map({ first < $0 }) ?? true {
-            statistics.firstEventTime = first
-        }
-        if statistics.lastEventTime.map({ last > $0 }) ?? true { statistics.lastEventTime = last }
+    private mutating func countLine() {
+        statistics.lines += 1
+        statistics.inputs[statistics.inputs.count - 1].lines += 1
     }
 
     private mutating func handle(_ line: LineSplitter.Line, into output: inout PipelineOutput)
@@ -254,8 +230,15 @@ public struct Pipeline {
         guard let outcome = parser?.parse(bytes, cells: cells, into: &record) else { return }
         switch outcome {
         case .record:
-            chunkCounts.count(record)
+            statistics.recordsByType[Int(record.type.rawValue)] += 1
+            statistics.inputs[statistics.inputs.count - 1].records += 1
             let time = record.eventTime
+            if statistics.firstEventTime.map({ time < $0 }) ?? true {
+                statistics.firstEventTime = time
+            }
+            if statistics.lastEventTime.map({ time > $0 }) ?? true {
+                statistics.lastEventTime = time
+            }
             if evidence != nil {
                 evidence?.retain(
                     imsi: record.imsi, time: time, line: line.number, text: bytes,
@@ -339,22 +322,5 @@ public struct Pipeline {
         replaceParser(with: layout)
         header = Array(bytes)
         statistics.headers += 1
-    }
-}
-
-/// Lines and records of one chunk, counted in plain integers (see `Pipeline.chunkCounts`).
-struct ChunkCounts {
-    var lines = 0
-    var records = 0
-    var byType = SIMD8<Int>()
-    var firstTime = Int64.max
-    var lastTime = Int64.min
-
-    @inline(__always)
-    mutating func count(_ record: CallRecord) {
-        records += 1
-        byType[Int(record.type.rawValue)] += 1
-        firstTime = min(firstTime, record.eventTime.millisecondsSinceEpoch)
-        lastTime = max(lastTime, record.eventTime.millisecondsSinceEpoch)
     }
 }
