@@ -1,4 +1,5 @@
 import CDRRecords
+import Glibc
 
 /// The operator's cell reference table (`cell,site,lat,lon`): where each cell is.
 ///
@@ -118,8 +119,10 @@ public struct CellTable: Sendable {
                 ))
         }
         if let repeated = Self.firstRepeat(in: cells, of: bytes) { throw repeated }
-        let order = cells.indices.sorted {
-            bytes[cells[$0].name].lexicographicallyPrecedes(bytes[cells[$1].name])
+        let order = bytes.withUnsafeBytes { bytes in
+            cells.indices.sorted {
+                Self.compare(bytes, cells[$0].name, bytes, cells[$1].name) < 0
+            }
         }
         self.names.reserveCapacity(order.reduce(0) { $0 + cells[$1].name.count })
         nameEnds.reserveCapacity(order.count)
@@ -136,17 +139,18 @@ public struct CellTable: Sendable {
         in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8]
     ) -> CellTableError? {
         // Sorted by name, then line: a name's lines are together, its first line first.
-        let order = cells.indices.sorted {
-            let (first, second) = (bytes[cells[$0].name], bytes[cells[$1].name])
-            return first.elementsEqual(second)
-                ? cells[$0].line < cells[$1].line : first.lexicographicallyPrecedes(second)
-        }
         var earliest: (line: Int, first: Int, name: Range<Int>)?
-        for (previous, index) in zip(order, order.dropFirst())
-        where bytes[cells[previous].name].elementsEqual(bytes[cells[index].name])
-            && cells[index].line < (earliest?.line ?? .max)
-        {
-            earliest = (cells[index].line, cells[previous].line, cells[index].name)
+        bytes.withUnsafeBytes { bytes in
+            let order = cells.indices.sorted {
+                let order = compare(bytes, cells[$0].name, bytes, cells[$1].name)
+                return order == 0 ? cells[$0].line < cells[$1].line : order < 0
+            }
+            for (previous, index) in zip(order, order.dropFirst())
+            where compare(bytes, cells[previous].name, bytes, cells[index].name) == 0
+                && cells[index].line < (earliest?.line ?? .max)
+            {
+                earliest = (cells[index].line, cells[previous].line, cells[index].name)
+            }
         }
         guard let earliest else { return nil }
         let name = String(decoding: bytes[earliest.name], as: UTF8.self)
@@ -159,21 +163,39 @@ public struct CellTable: Sendable {
     public func site(ofCell name: String) -> Site? {
         var name = name
         return name.withUTF8 { key -> Site? in
-            var low = 0
-            var high = entries.count
-            while low < high {
-                let middle = (low + high) / 2
-                let start = middle == 0 ? 0 : Int(nameEnds[middle - 1])
-                let candidate = names[start..<Int(nameEnds[middle])]
-                if candidate.elementsEqual(key) { return site(at: middle) }
-                if candidate.lexicographicallyPrecedes(key) {
-                    low = middle + 1
-                } else {
-                    high = middle
+            names.withUnsafeBytes { names -> Site? in
+                let key = UnsafeRawBufferPointer(key)
+                var low = 0
+                var high = entries.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    let start = middle == 0 ? 0 : Int(nameEnds[middle - 1])
+                    let order = Self.compare(
+                        names, start..<Int(nameEnds[middle]), key, 0..<key.count)
+                    if order == 0 { return site(at: middle) }
+                    if order < 0 {
+                        low = middle + 1
+                    } else {
+                        high = middle
+                    }
                 }
+                return nil
             }
-            return nil
         }
+    }
+
+    /// How `a[aRange]` orders against `b[bRange]` byte by byte, a prefix first: negative,
+    /// zero or positive.
+    private static func compare(
+        _ a: UnsafeRawBufferPointer, _ aRange: Range<Int>, _ b: UnsafeRawBufferPointer,
+        _ bRange: Range<Int>
+    ) -> Int {
+        guard let aBase = a.baseAddress, let bBase = b.baseAddress else {
+            return aRange.count - bRange.count
+        }
+        let order = memcmp(
+            aBase + aRange.lowerBound, bBase + bRange.lowerBound, min(aRange.count, bRange.count))
+        return order != 0 ? Int(order) : aRange.count - bRange.count
     }
 
     /// Every cell's site, in the order of the cells' names.
