@@ -30,6 +30,9 @@ public struct CellTable: Sendable {
     private var entries: [Entry] = []
     /// The sites' names, each once.
     private var siteNames: [String] = []
+    /// Cells whose names are not ASCII, by name: a `String` compares them as the
+    /// dictionary before it did (canonically equal spellings are one cell), bytes would not.
+    private var nonASCII: [String: Int32] = [:]
 
     /// The number of cells in the table.
     public var cellCount: Int { entries.count }
@@ -37,7 +40,7 @@ public struct CellTable: Sendable {
     /// About how many bytes the table holds, as `--max-state-mb` counts it.
     public var footprintBytes: Int {
         names.count + nameEnds.count * 4 + entries.count * MemoryLayout<Entry>.stride
-            + siteNames.reduce(0) { $0 + 16 + $1.utf8.count }
+            + siteNames.reduce(0) { $0 + 16 + $1.utf8.count } + nonASCII.count * 64
     }
 
     public init() {}
@@ -69,7 +72,9 @@ public struct CellTable: Sendable {
         }
         let latColumn = names.firstIndex(of: "lat")
         let lonColumn = names.firstIndex(of: "lon")
-        // Each cell as read: its name's bytes in `bytes`, its line number and what it says.
+        // Each cell as read: its name's bytes in `cellNames` (as valid UTF-8, the form the
+        // detector's cells come back in), its line number and what it says.
+        var cellNames: [UInt8] = []
         var cells: [(name: Range<Int>, line: Int, entry: Entry)] = []
         cells.reserveCapacity(lines.count - headerIndex)
         var siteNumbers: [String: UInt32] = [:]
@@ -78,7 +83,7 @@ public struct CellTable: Sendable {
             guard Self.isContent(line) else { continue }
             @inline(__always) func fail(_ reason: String) -> CellTableError {
                 // A cell given twice on an earlier line is the first problem in the file.
-                Self.firstRepeat(in: cells, of: bytes)
+                Self.firstRepeat(in: cells, of: cellNames)
                     ?? CellTableError(line: index + 1, reason: reason)
             }
             let fields = Self.fields(of: line, delimiter)
@@ -112,29 +117,43 @@ public struct CellTable: Sendable {
                 siteNumbers[siteName] = site
                 siteNames.append(siteName)
             }
+            let nameStart = cellNames.count
+            let rawName = bytes[fields[cellColumn]]
+            if rawName.allSatisfy({ $0 < 0x80 }) {
+                cellNames.append(contentsOf: rawName)
+            } else {
+                cellNames.append(contentsOf: String(decoding: rawName, as: UTF8.self).utf8)
+            }
             cells.append(
                 (
-                    fields[cellColumn], index + 1,
+                    nameStart..<cellNames.count, index + 1,
                     Entry(site: site, latitude: latitude ?? .nan, longitude: longitude ?? .nan)
                 ))
         }
-        if let repeated = Self.firstRepeat(in: cells, of: bytes) { throw repeated }
-        let order = bytes.withUnsafeBytes { bytes in
+        if let repeated = Self.firstRepeat(in: cells, of: cellNames) { throw repeated }
+        let order = cellNames.withUnsafeBytes { names in
             cells.indices.sorted {
-                Self.compare(bytes, cells[$0].name, bytes, cells[$1].name) < 0
+                Self.compare(names, cells[$0].name, names, cells[$1].name) < 0
             }
         }
-        self.names.reserveCapacity(order.reduce(0) { $0 + cells[$1].name.count })
+        self.names.reserveCapacity(cellNames.count)
         nameEnds.reserveCapacity(order.count)
         entries.reserveCapacity(order.count)
         for index in order {
-            self.names.append(contentsOf: bytes[cells[index].name])
+            let name = cellNames[cells[index].name]
+            if !name.allSatisfy({ $0 < 0x80 }) {
+                nonASCII[String(decoding: name, as: UTF8.self)] = Int32(entries.count)
+            }
+            self.names.append(contentsOf: name)
             nameEnds.append(UInt32(self.names.count))
             entries.append(cells[index].entry)
         }
     }
 
     /// The earliest line that gives a cell an earlier line gave, as an error naming both.
+    ///
+    /// Names are the same when their bytes are, or when they are canonically equal strings
+    /// (a non-ASCII name spelled with other code points).
     private static func firstRepeat(
         in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8]
     ) -> CellTableError? {
@@ -152,6 +171,15 @@ public struct CellTable: Sendable {
                 earliest = (cells[index].line, cells[previous].line, cells[index].name)
             }
         }
+        var firstLines: [String: Int] = [:]
+        for cell in cells where !bytes[cell.name].allSatisfy({ $0 < 0x80 }) {
+            let name = String(decoding: bytes[cell.name], as: UTF8.self)
+            guard let first = firstLines[name] else {
+                firstLines[name] = cell.line
+                continue
+            }
+            if cell.line < earliest?.line ?? .max { earliest = (cell.line, first, cell.name) }
+        }
         guard let earliest else { return nil }
         let name = String(decoding: bytes[earliest.name], as: UTF8.self)
         return CellTableError(
@@ -161,6 +189,9 @@ public struct CellTable: Sendable {
 
     /// The site of the cell `name`, or `nil` when the table does not list it.
     public func site(ofCell name: String) -> Site? {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return nonASCII[name].map { site(at: Int($0)) }
+        }
         var name = name
         return name.withUTF8 { key -> Site? in
             names.withUnsafeBytes { names -> Site? in

@@ -260,11 +260,6 @@ public struct CatPoolDetector: ~Copyable {
             let raw = try reader.readRawAllocating(of: WindowEvent.self, limit: room)
             room -= raw.count
             defer { raw.deallocate() }
-            if let base = raw.baseAddress {
-                for index in raw.indices where !WindowEvent.isCall(UnsafeRawPointer(base + index)) {
-                    throw .malformed("a call in the window")
-                }
-            }
             buckets.append((number, Array(raw)))
         }
         try detector.state.restore(
@@ -314,30 +309,31 @@ public struct CatPoolDetector: ~Copyable {
 }
 
 /// One call as the window holds it: 16 bytes, no references (a million of them at a dense
-/// city's busiest hour; 24 bytes each before the duration, type and flag shared a word).
+/// city's busiest hour; 24 bytes each before the duration and two flags shared a word).
+///
+/// Only calls enter the window, so the type is one bit: placed (MOC) or received (MTC).
 struct WindowEvent {
     var peer: UInt64
     var sim: Int32
-    /// The duration in its top 28 bits (arithmetic: -1 is "none"), the record type in bits
-    /// 1-3 and the busy-caller flag in bit 0.
+    /// The duration + 1 (0: none), whether the call was received, and the busy-caller flag.
+    ///
+    /// The duration is in the top 30 bits, the two flags in bits 1 and 0; every bit pattern
+    /// is a valid event.
     private(set) var packed: UInt32
 
-    /// The longest duration kept, in seconds (over four years); longer ones count as this.
-    static let longestDuration: Int32 = (1 << 27) - 1
+    /// The longest duration kept, in seconds: more than the nine digits the parser reads.
+    static let longestDuration: Int32 = (1 << 30) - 2
 
-    init(peer: UInt64, sim: Int32, durationSeconds: Int32, type: RecordType, isFromBusySIM: Bool) {
+    init(peer: UInt64, sim: Int32, durationSeconds: Int32, isReceived: Bool, isFromBusySIM: Bool) {
         self.peer = peer
         self.sim = sim
-        let duration = UInt32(bitPattern: min(max(durationSeconds, -1), Self.longestDuration))
-        packed = duration << 4 | UInt32(type.rawValue) << 1 | (isFromBusySIM ? 1 : 0)
+        let stored = UInt32(min(max(durationSeconds, -1), Self.longestDuration) + 1)
+        packed = stored << 2 | (isReceived ? 2 : 0) | (isFromBusySIM ? 1 : 0)
     }
 
     /// The call's duration in whole seconds; -1 when the record gave none.
-    var durationSeconds: Int32 { Int32(bitPattern: packed) >> 4 }
-    var type: RecordType {
-        // Every event is made by `init` or checked on restore (`isCall`).
-        RecordType(rawValue: UInt8(truncatingIfNeeded: packed >> 1) & 7) ?? .moc
-    }
+    var durationSeconds: Int32 { Int32(packed >> 2) - 1 }
+    var type: RecordType { packed & 2 != 0 ? .mtc : .moc }
     /// An inbound call from a SIM that was dialling out from the same location.
     var isFromBusySIM: Bool { packed & 1 != 0 }
 }

@@ -79,18 +79,6 @@ extension SIMCounts {
     }
 }
 
-extension WindowEvent {
-    /// Whether a saved event's bytes hold a call: the type of a call placed or received
-    /// (checked before the bytes are read as a `WindowEvent`; every other bit pattern of its
-    /// words is a valid duration, flag, SIM number or peer).
-    static func isCall(_ raw: UnsafeRawPointer) -> Bool {
-        guard let offset = MemoryLayout<WindowEvent>.offset(of: \.packed) else { return false }
-        let type =
-            UInt8(truncatingIfNeeded: raw.load(fromByteOffset: offset, as: UInt32.self) >> 1) & 7
-        return type == RecordType.moc.rawValue || type == RecordType.mtc.rawValue
-    }
-}
-
 extension TrackedCluster {
     func save(into writer: inout StateWriter) {
         writer.write(sims.count)

@@ -175,14 +175,13 @@ extension DetectorState {
                 guard event.sim >= 0, Int(event.sim) < history.count, !isFree(event.sim) else {
                     throw .malformed("a call in the window")
                 }
-                if number < enteredBefore {
-                    tally(event, by: 1, into: counts.pointer(to: event.sim))
-                }
+                // Held first: what a SIM counts never passes what it holds (16 bits).
                 let entry = counts.pointer(to: event.sim)
                 guard entry.pointee.heldCalls < .max else {
                     throw .malformed("a SIM's calls in the window")
                 }
                 entry.pointee.heldCalls += 1
+                if number < enteredBefore { tally(event, by: 1, into: entry) }
             }
         }
         for index in saved.indices where !counts[Int32(index)].hasSameCounts(as: saved[index]) {

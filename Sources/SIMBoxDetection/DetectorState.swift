@@ -175,10 +175,11 @@ final class DetectorState {
                 if fromBusy { busyCallers[sim] = callerHistory.imsi }
             }
         }
+        // Only a call's event enters the window (see `CatPoolDetector.apply`).
         return WindowEvent(
             peer: record.peer?.rawValue ?? 0, sim: sim,
             durationSeconds: record.durationSeconds ?? -1,
-            type: record.type, isFromBusySIM: fromBusy)
+            isReceived: record.type == .mtc, isFromBusySIM: fromBusy)
     }
 
     // MARK: - Window steps

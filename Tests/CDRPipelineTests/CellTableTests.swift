@@ -53,6 +53,25 @@ struct CellTableTests {
         }
     }
 
+    /// Names that are not ASCII: a Latin-1 byte is found by the name the detector gives the
+    /// same bytes (decoded, with U+FFFD), and two spellings of "é" are one cell.
+    @Test func findsNamesThatAreNotASCIIAsStringsCompare() throws {
+        var bytes = Array("cell,site,lat,lon\nZ".utf8) + [0xFC] + Array("rich-1,S1,1,2\n".utf8)
+        bytes += Array("caf\u{E9}-2,S2,3,4\n".utf8)
+        let table = try CellTable(bytes: bytes)
+        let latin1 = String(
+            decoding: Array("Z".utf8) + [0xFC] + Array("rich-1".utf8), as: UTF8.self)
+        #expect(table.site(ofCell: latin1)?.name == "S1")
+        #expect(table.site(ofCell: "cafe\u{301}-2")?.name == "S2")
+        #expect(table.site(ofCell: "cafe-2") == nil)
+        #expect(
+            throws: CellTableError(
+                line: 3, reason: "cell cafe\u{301} is given twice (first on line 2)")
+        ) {
+            try Self.table(["caf\u{E9},S1,,", "cafe\u{301},S2,,"])
+        }
+    }
+
     @Test func namesTheFirstProblemOfTheFile() {
         // A cell given again, and a bad latitude: whichever line comes first is reported.
         let repeated = ["c1,S1,1,2", "c2,S1,1,2", "c1,S2,3,4", "c3,S3,91,0"]
