@@ -78,9 +78,13 @@ public func fuzzStateRestore(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
     writer.finish()
     // The bytes the detector saved restore again (the checksum is not part of them).
     var again = memoryReader(saved)
+    // The records fed may name one cell and one location past those restored (see
+    // `records`), as a run's new ones are; the pipeline saves them with the detector.
+    let grown = StateReferences(
+        cellCount: references.cellCount + 1, locationCount: references.locationCount + 1)
     do {
         _ = try CatPoolDetector(
-            profile: .standard, limits: limits, references: references, restoring: &again)
+            profile: .standard, limits: limits, references: grown, restoring: &again)
     } catch {
         fatalError("a restored detector saved what cannot be restored: \(error)")
     }
@@ -118,9 +122,13 @@ private func records(naming section: [UInt8], references: StateReferences)
     var imsis: [IMSI] = []
     for offset in stride(from: 0, to: section.count - 7, by: 8) where imsis.count < 32 {
         let value = word(offset)
-        if value >= 1_000_000, value < 2_000_000_000_000_000, let imsi = IMSI(rawValue: value) {
-            imsis.append(imsi)
+        // Only an IMSI as the parser packs it (6 to 15 digits behind a leading 1), as a real
+        // run's records hold; `IMSI(rawValue:)` takes any large number.
+        let isPacked = (6...15).contains { digits in
+            let power = (0..<digits).reduce(UInt64(1)) { power, _ in power * 10 }
+            return value >= power && value < 2 * power
         }
+        if isPacked, let imsi = IMSI(rawValue: value) { imsis.append(imsi) }
     }
     imsis.append(
         contentsOf: [IMSI(rawValue: 1_460_001_234_567_890), IMSI(rawValue: 1_000_001)].compactMap {
