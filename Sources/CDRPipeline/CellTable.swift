@@ -83,7 +83,7 @@ public struct CellTable: Sendable {
             guard Self.isContent(line) else { continue }
             @inline(__always) func fail(_ reason: String) -> CellTableError {
                 // A cell given twice on an earlier line is the first problem in the file.
-                Self.firstRepeat(in: cells, of: cellNames)
+                Self.firstRepeat(in: cells, of: cellNames, order: Self.byName(cells, cellNames))
                     ?? CellTableError(line: index + 1, reason: reason)
             }
             let fields = Self.fields(of: line, delimiter)
@@ -119,7 +119,7 @@ public struct CellTable: Sendable {
             }
             let nameStart = cellNames.count
             let rawName = bytes[fields[cellColumn]]
-            if rawName.allSatisfy({ $0 < 0x80 }) {
+            if Self.isASCII(rawName) {
                 cellNames.append(contentsOf: rawName)
             } else {
                 cellNames.append(contentsOf: String(decoding: rawName, as: UTF8.self).utf8)
@@ -130,18 +130,17 @@ public struct CellTable: Sendable {
                     Entry(site: site, latitude: latitude ?? .nan, longitude: longitude ?? .nan)
                 ))
         }
-        if let repeated = Self.firstRepeat(in: cells, of: cellNames) { throw repeated }
-        let order = cellNames.withUnsafeBytes { names in
-            cells.indices.sorted {
-                Self.compare(names, cells[$0].name, names, cells[$1].name) < 0
-            }
+        // With no name given twice, the order by name and line is the order by name.
+        let order = Self.byName(cells, cellNames)
+        if let repeated = Self.firstRepeat(in: cells, of: cellNames, order: order) {
+            throw repeated
         }
         self.names.reserveCapacity(cellNames.count)
         nameEnds.reserveCapacity(order.count)
         entries.reserveCapacity(order.count)
         for index in order {
             let name = cellNames[cells[index].name]
-            if !name.allSatisfy({ $0 < 0x80 }) {
+            if !Self.isASCII(name) {
                 nonASCII[String(decoding: name, as: UTF8.self)] = Int32(entries.count)
             }
             self.names.append(contentsOf: name)
@@ -150,20 +149,30 @@ public struct CellTable: Sendable {
         }
     }
 
-    /// The earliest line that gives a cell an earlier line gave, as an error naming both.
-    ///
-    /// Names are the same when their bytes are, or when they are canonically equal strings
-    /// (a non-ASCII name spelled with other code points).
-    private static func firstRepeat(
-        in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8]
-    ) -> CellTableError? {
-        // Sorted by name, then line: a name's lines are together, its first line first.
-        var earliest: (line: Int, first: Int, name: Range<Int>)?
-        bytes.withUnsafeBytes { bytes in
-            let order = cells.indices.sorted {
-                let order = compare(bytes, cells[$0].name, bytes, cells[$1].name)
+    /// The cells' positions in the order of their names, and of their lines among equal
+    /// names.
+    private static func byName(
+        _ cells: [(name: Range<Int>, line: Int, entry: Entry)], _ names: [UInt8]
+    ) -> [Int] {
+        names.withUnsafeBytes { names in
+            cells.indices.sorted {
+                let order = compare(names, cells[$0].name, names, cells[$1].name)
                 return order == 0 ? cells[$0].line < cells[$1].line : order < 0
             }
+        }
+    }
+
+    /// The earliest line that gives a cell an earlier line gave, as an error naming both.
+    ///
+    /// Names are the same when their bytes are (`order` puts them together, by line), or
+    /// when they are canonically equal strings (a non-ASCII name spelled with other code
+    /// points).
+    private static func firstRepeat(
+        in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8],
+        order: [Int]
+    ) -> CellTableError? {
+        var earliest: (line: Int, first: Int, name: Range<Int>)?
+        bytes.withUnsafeBytes { bytes in
             for (previous, index) in zip(order, order.dropFirst())
             where compare(bytes, cells[previous].name, bytes, cells[index].name) == 0
                 && cells[index].line < (earliest?.line ?? .max)
@@ -172,7 +181,7 @@ public struct CellTable: Sendable {
             }
         }
         var firstLines: [String: Int] = [:]
-        for cell in cells where !bytes[cell.name].allSatisfy({ $0 < 0x80 }) {
+        for cell in cells where !isASCII(bytes[cell.name]) {
             let name = String(decoding: bytes[cell.name], as: UTF8.self)
             guard let first = firstLines[name] else {
                 firstLines[name] = cell.line
@@ -189,7 +198,7 @@ public struct CellTable: Sendable {
 
     /// The site of the cell `name`, or `nil` when the table does not list it.
     public func site(ofCell name: String) -> Site? {
-        guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+        guard Self.isASCII(name.utf8) else {
             return nonASCII[name].map { site(at: Int($0)) }
         }
         var name = name
@@ -213,6 +222,10 @@ public struct CellTable: Sendable {
                 return nil
             }
         }
+    }
+
+    private static func isASCII<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 }
     }
 
     /// How `a[aRange]` orders against `b[bRange]` byte by byte, a prefix first: negative,
