@@ -18,8 +18,8 @@ import SIMBoxDetection
 /// version or record layout is refused, never misread.
 extension Pipeline {
     static let stateMagic = Array("catpool state\n".utf8)
-    /// 4: window counts in 16 bits and window events in 16 bytes (3 read no longer).
-    static let stateVersion = 4
+    /// 5: lookup tables of 4-byte slots (4, with 8-byte slots, reads no longer).
+    static let stateVersion = 5
 
     /// Everything a later run needs to continue this one (`--state`), written to `writer`.
     ///

@@ -1,11 +1,18 @@
 public import CSupport
 
 /// A slot of a `ProbeTable`: a plain value, one bit pattern of which means "empty".
-public protocol ProbeSlot: BitwiseCopyable {
+///
+/// A slot need not know the hash it was placed by: a table of such slots is told it, where
+/// it moves entries (removing, doubling, checking), by a `hashOf` function of the caller's.
+public protocol ProbeTableSlot: BitwiseCopyable {
     /// The empty slot.
     static var empty: Self { get }
     /// Whether this is the empty slot.
     var isEmpty: Bool { get }
+}
+
+/// A slot that knows the hash it was placed by, so its table moves it without help.
+public protocol ProbeSlot: ProbeTableSlot {
     /// The hash the slot's entry was placed by: its top bits choose the home slot, so a slot
     /// that keeps only those bits (a tag) can be moved without its key.
     var probeHash: UInt64 { get }
@@ -18,15 +25,17 @@ public protocol ProbeSlot: BitwiseCopyable {
 /// doubles at 70 % load; deletion shifts later entries of a run back into the hole, so no
 /// tombstones build up as SIMs and calls come and go. The table knows no keys: a lookup
 /// gives a hash and a test of a slot, so a slot may hold a tag and find its key elsewhere
-/// (a SIM's IMSI lives in its record, read anyway). Slots are reached through indices, valid
-/// until the next insertion (which may double the table) or removal.
+/// (a SIM's IMSI lives in its record, read anyway), or hold no hash at all (`ProbeTableSlot`:
+/// the caller then computes an entry's hash from the entry when one must move). Slots are
+/// reached through indices, valid until the next insertion (which may double the table) or
+/// removal.
 ///
 /// Noncopyable: a table lives inside the one object that owns it, so using it costs no
 /// reference counting (as a class it cost two atomic operations a lookup); no copy-on-write
 /// and no bounds checks in release builds (indices come from the table itself).
 /// `checkInvariants()` states what holds after every operation; `ProbeTableTests` runs
 /// random operations against a `Dictionary`.
-public struct ProbeTable<Slot: ProbeSlot>: ~Copyable {
+public struct ProbeTable<Slot: ProbeTableSlot>: ~Copyable {
     /// Entries held.
     public var count: Int { storedCount }
     @usableFromInline var storedCount = 0
@@ -55,11 +64,16 @@ public struct ProbeTable<Slot: ProbeSlot>: ~Copyable {
     ///   slots, `count` slots are occupied, the load is under 70 % (so an empty slot ends every
     ///   probe) and every entry is reachable from its home slot. What the entries mean is for
     ///   the caller to check.
-    public init?(adopting buffer: UnsafeMutableBufferPointer<Slot>, count: Int) {
+    ///   - hashOf: the hash an entry was placed by.
+    public init?(
+        adopting buffer: UnsafeMutableBufferPointer<Slot>, count: Int,
+        hashOf: (Slot) -> UInt64
+    ) {
         let capacity = buffer.count
         guard capacity >= 16, capacity.nonzeroBitCount == 1,
             count * 10 <= capacity * Self.maxLoadTenths, let base = buffer.baseAddress,
-            Self.occupiedCount(base, capacity) == count, Self.everyEntryIsReachable(base, capacity)
+            Self.occupiedCount(base, capacity) == count,
+            Self.everyEntryIsReachable(base, capacity, hashOf: hashOf)
         else {
             buffer.deallocate()
             return nil
@@ -118,32 +132,36 @@ public struct ProbeTable<Slot: ProbeSlot>: ~Copyable {
         }
     }
 
-    /// Puts `slot` into the empty slot at `index`, where `find` ended for `slot.probeHash`,
+    /// Puts `slot` into the empty slot at `index`, where `find` ended for the slot's hash,
     /// doubling the table when that brings it past 70 % load (which moves the slots).
+    ///
+    /// - Parameter hashOf: the hash an entry was placed by (asked only when doubling).
     @inlinable @inline(__always)
-    public mutating func fill(_ index: Int, with slot: Slot) {
+    public mutating func fill(_ index: Int, with slot: Slot, hashOf: (Slot) -> UInt64) {
         assert(slots[index].isEmpty && !slot.isEmpty)
         slots[index] = slot
         storedCount &+= 1
-        if storedCount &* 10 > capacity &* Self.maxLoadTenths { grow() }
+        if storedCount &* 10 > capacity &* Self.maxLoadTenths { grow(hashOf: hashOf) }
     }
 
-    /// Adds `slot` as a new entry (one `find` would not meet).
+    /// Adds `slot`, placed by `hash`, as a new entry (one `find` would not meet).
     @inlinable
-    public mutating func insert(_ slot: Slot) {
-        fill(find(slot.probeHash) { _ in false }.index, with: slot)
+    public mutating func insert(_ slot: Slot, hash: UInt64, hashOf: (Slot) -> UInt64) {
+        fill(find(hash) { _ in false }.index, with: slot, hashOf: hashOf)
     }
 
     /// Empties the slot at `index`, moving later entries of its run back so that every entry
     /// stays reachable from its home slot.
+    ///
+    /// - Parameter hashOf: the hash an entry was placed by (asked of the entries after it).
     @inlinable
-    public mutating func remove(at index: Int) {
+    public mutating func remove(at index: Int, hashOf: (Slot) -> UInt64) {
         assert(!slots[index].isEmpty)
         let mask = capacity - 1
         var hole = index
         var next = (hole + 1) & mask
         while !slots[next].isEmpty {
-            let home = home(of: slots[next].probeHash)
+            let home = home(of: hashOf(slots[next]))
             // The entry may move back into the hole when its home is not between the hole and it.
             if (next - home) & mask >= (next - hole) & mask {
                 slots[hole] = slots[next]
@@ -156,7 +174,7 @@ public struct ProbeTable<Slot: ProbeSlot>: ~Copyable {
     }
 
     @inlinable
-    mutating func grow() {
+    mutating func grow(hashOf: (Slot) -> UInt64) {
         let old = slots
         let oldCapacity = capacity
         storedCapacity *= 2
@@ -165,10 +183,35 @@ public struct ProbeTable<Slot: ProbeSlot>: ~Copyable {
         slots.initialize(repeating: .empty, count: capacity)
         let mask = capacity - 1
         for index in 0..<oldCapacity where !old[index].isEmpty {
-            var slot = home(of: old[index].probeHash)
+            var slot = home(of: hashOf(old[index]))
             while !slots[slot].isEmpty { slot = (slot + 1) & mask }
             slots[slot] = old[index]
         }
         old.deallocate()
+    }
+}
+
+extension ProbeTable where Slot: ProbeSlot {
+    /// A table over slots read back from a saved state (see `init(adopting:count:hashOf:)`).
+    public init?(adopting buffer: UnsafeMutableBufferPointer<Slot>, count: Int) {
+        self.init(adopting: buffer, count: count) { $0.probeHash }
+    }
+
+    /// Puts `slot` into the empty slot at `index` (see `fill(_:with:hashOf:)`).
+    @inlinable @inline(__always)
+    public mutating func fill(_ index: Int, with slot: Slot) {
+        fill(index, with: slot) { $0.probeHash }
+    }
+
+    /// Adds `slot` as a new entry (one `find` would not meet).
+    @inlinable
+    public mutating func insert(_ slot: Slot) {
+        insert(slot, hash: slot.probeHash) { $0.probeHash }
+    }
+
+    /// Empties the slot at `index` (see `remove(at:hashOf:)`).
+    @inlinable
+    public mutating func remove(at index: Int) {
+        remove(at: index) { $0.probeHash }
     }
 }

@@ -1,21 +1,22 @@
 /// How much state the detector may hold: `--max-state-mb`.
 ///
-/// The per-SIM tables take half the budget (about 140 bytes a SIM with its share of the IMSI
+/// The per-SIM tables take half the budget (about 112 bytes a SIM with its share of the IMSI
 /// and MSISDN tables); three eighths go to the window's calls with their callee pairs and
 /// queued window steps (`maxWindowCalls`), and an eighth to the cell names (`maxCells`).
 public struct StateLimits: Sendable, Equatable {
     public var maxBytes: Int
 
     /// 2 GiB: a city's day (a million SIMs) needs about a tenth of it; a dump with more than
-    /// seven million distinct SIMs starts evicting instead of taking the machine.
+    /// nine million distinct SIMs starts evicting instead of taking the machine.
     public static let standard = StateLimits(maxBytes: 2 << 30)
 
     public init(maxBytes: Int) { self.maxBytes = maxBytes }
 
-    /// Bytes one SIM costs: its history and counts, and up to three 8-byte slots in each of
-    /// the two lookup tables (they double at 70 % load).
+    /// Bytes one SIM costs: its history and counts, and up to three 4-byte slots in each of
+    /// the two lookup tables (they double at 70 % load): 112.
     static let bytesPerSIM =
-        MemoryLayout<SIMHistory>.stride + MemoryLayout<SIMCounts>.stride + 2 * 3 * 8
+        MemoryLayout<SIMHistory>.stride + MemoryLayout<SIMCounts>.stride
+        + 2 * 3 * MemoryLayout<IndexMap.Slot>.stride
 
     /// The most SIMs held at once.
     public var maxSIMs: Int { max(64, maxBytes / 2 / Self.bytesPerSIM) }
@@ -59,7 +60,7 @@ extension DetectorState {
         } else {
             return -1
         }
-        simByIMSI.insert(imsi, number: sim)
+        simByIMSI.insert(imsi, number: sim) { history[$0].imsi }
         return sim
     }
 
@@ -110,8 +111,10 @@ extension DetectorState {
 
     private func evict(_ sim: Int32) {
         let entry = history[sim]
-        simByIMSI.remove(entry.imsi, number: sim)
-        if entry.msisdn != 0 { simByMSISDN.remove(entry.msisdn, number: sim) }
+        simByIMSI.remove(entry.imsi, number: sim) { history[$0].imsi }
+        if entry.msisdn != 0 {
+            simByMSISDN.remove(entry.msisdn, number: sim) { history[$0].msisdn }
+        }
         history[sim].imsi = 0
         evictedSIMs += 1
         let releaseAt = leavesBy(entry.lastSeen)

@@ -16,8 +16,8 @@ extension DetectorState {
     func checkInvariants(evaluation: Int) {
         #if DEBUG
             guard history.count <= 5_000 || evaluation % 64 == 0 else { return }
-            simByIMSI.checkInvariants()
-            simByMSISDN.checkInvariants()
+            simByIMSI.checkInvariants { history[$0].imsi }
+            simByMSISDN.checkInvariants { history[$0].msisdn }
             callees.checkInvariants()
             busyCallers.checkInvariants()
             var live = 0

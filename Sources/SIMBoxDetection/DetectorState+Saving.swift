@@ -76,10 +76,12 @@ extension DetectorState {
             if entry.imsi != 0, entry.msisdn != 0 { numberedSIMs += 1 }
         }
         simByIMSI = try IndexMap(
-            restoring: &reader, simCount: simCount, expectedCount: liveSIMs,
+            restoring: &reader, simCount: simCount, numbers: limits.maxSIMs,
+            expectedCount: liveSIMs,
             keyOf: { self.history[$0].imsi })
         simByMSISDN = try IndexMap(
-            restoring: &reader, simCount: simCount, expectedCount: numberedSIMs,
+            restoring: &reader, simCount: simCount, numbers: limits.maxSIMs,
+            expectedCount: numberedSIMs,
             keyOf: { self.history[$0].imsi == 0 ? 0 : self.history[$0].msisdn })
         func sim(_ reader: inout StateReader) throws(StateError) -> Int32 {
             let sim: Int32 = try reader.read()

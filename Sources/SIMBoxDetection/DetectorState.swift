@@ -26,8 +26,8 @@ final class DetectorState {
 
     @exclusivity(unchecked) var history: DenseStore<SIMHistory>
     @exclusivity(unchecked) var counts: DenseStore<SIMCounts>
-    @exclusivity(unchecked) var simByIMSI = IndexMap(capacity: 4096)
-    @exclusivity(unchecked) var simByMSISDN = IndexMap(capacity: 4096)
+    @exclusivity(unchecked) var simByIMSI: IndexMap
+    @exclusivity(unchecked) var simByMSISDN: IndexMap
     @exclusivity(unchecked) var callees = CalleeCounts()
     /// Per SIM, the packed IMSI of the last SIM that called it while dialling out from the
     /// same place: kept aside, as only a box's channels have one.
@@ -76,6 +76,8 @@ final class DetectorState {
         self.limits = limits
         history = DenseStore(capacity: limits.maxSIMs)
         counts = DenseStore(capacity: limits.maxSIMs)
+        simByIMSI = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
+        simByMSISDN = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
     }
 
     /// SIMs held now.
@@ -146,7 +148,7 @@ final class DetectorState {
         entry.pointee.noteSeen(at: time)
         if let number = record.msisdn, entry.pointee.msisdn == 0 {
             entry.pointee.msisdn = number.rawValue
-            simByMSISDN.insert(number.rawValue, number: sim)
+            simByMSISDN.insert(number.rawValue, number: sim) { history[$0].msisdn }
         }
         if let imei = record.imei, entry.pointee.imei0 != imei.rawValue {
             entry.pointee.imei1 = entry.pointee.imei0

@@ -2,27 +2,45 @@ import OpenAddressing
 
 /// Finds a dense SIM number by a 64-bit key (a packed IMSI or MSISDN) in one probe, mostly.
 ///
-/// The keys themselves live in the SIM records, so a slot is 8 bytes: 32 bits of the key's
-/// hash as a tag and the SIM number. A lookup checks tags first and asks `isKey` only on a
-/// tag match, so it touches one slot and then the record the caller reads anyway. Linear
-/// probing with backward-shift deletion keeps the table free of tombstones when SIMs are
-/// evicted; it doubles at 70 % load (eight slots share a cache line, so probes stay cheap).
+/// The keys themselves live in the SIM records, so a slot is 4 bytes: the SIM number in its
+/// low bits and, above it, as many bits of the key's hash as a tag as the number leaves (9
+/// under the default state cap). A lookup checks tags first and asks `isKey` only on a tag
+/// match, so it touches one slot and then the record the caller reads anyway; a false match
+/// costs one record read in 2^tag bits. A slot holds too little of the hash to find its
+/// home, so moving an entry (removing, doubling, restoring) asks the caller for its key:
+/// `keyOf` reads the SIM's record. Linear probing with backward-shift deletion keeps the
+/// table free of tombstones when SIMs are evicted; it doubles at 70 % load (sixteen slots
+/// share a cache line, so probes stay cheap). A dense city's million SIMs take 8 MB a
+/// table, where 8-byte slots took 16.
 struct IndexMap: ~Copyable {
-    /// A slot: the key's hash in the top 32 bits as a tag, the SIM number in the low 32.
-    struct Slot: ProbeSlot {
-        var bits: UInt64
-        /// No SIM number is ever 0xFFFF_FFFF.
+    /// A slot: the tag above the SIM number; all ones is empty (no SIM number is all ones).
+    struct Slot: ProbeTableSlot {
+        var bits: UInt32
         static var empty: Slot { Slot(bits: .max) }
         var isEmpty: Bool { bits == .max }
-        var probeHash: UInt64 { bits & 0xFFFF_FFFF_0000_0000 }
-        var number: Int32 { Int32(truncatingIfNeeded: bits) }
-        var tag: UInt64 { bits >> 32 }
     }
 
     private var table: ProbeTable<Slot>
+    /// Bits of a slot that hold the SIM number: enough for every number below `numbers`,
+    /// and for the all-ones empty pattern to be none of them.
+    private let numberBits: UInt32
+    private let numberMask: UInt32
 
-    init(capacity requested: Int = 1024) {
+    /// - Parameters:
+    ///   - requested: entries to hold before the first doubling.
+    ///   - numbers: SIM numbers run below this (the state cap's SIM count), at most
+    ///     `Int32.max`.
+    init(capacity requested: Int = 1024, numbers: Int) {
+        precondition(numbers >= 0 && numbers <= Int(Int32.max), "SIM numbers must fit 31 bits")
+        numberBits = Self.bits(for: numbers)
+        numberMask = UInt32.max >> (32 - numberBits)
         table = ProbeTable(expectedCount: requested * ProbeTable<Slot>.maxLoadTenths / 10)
+    }
+
+    /// The fewest bits that hold every number below `numbers` with all ones left over: at
+    /// least 1, at most 31 (leaving a tag bit).
+    private static func bits(for numbers: Int) -> UInt32 {
+        UInt32(max(1, Int.bitWidth - numbers.leadingZeroBitCount))
     }
 
     var count: Int { table.count }
@@ -38,29 +56,62 @@ struct IndexMap: ~Copyable {
     @inline(__always)
     func likelyNumber(for key: UInt64) -> Int32 {
         let hash = Self.hash(key)
-        let (index, found) = table.find(hash) { $0.tag == hash >> 32 }
-        return found ? table[index].number : -1
+        let tag = self.tag(hash)
+        let (index, found) = table.find(hash) { $0.bits & ~numberMask == tag }
+        return found ? number(table[index]) : -1
     }
 
     /// The number stored for `key`, or -1.
     @inline(__always)
     func number(for key: UInt64, isKey: (Int32) -> Bool) -> Int32 {
         let hash = Self.hash(key)
-        let (index, found) = table.find(hash) { $0.tag == hash >> 32 && isKey($0.number) }
-        return found ? table[index].number : -1
+        let tag = self.tag(hash)
+        let (index, found) = table.find(hash) {
+            $0.bits & ~numberMask == tag && isKey(number($0))
+        }
+        return found ? number(table[index]) : -1
     }
 
     /// Stores `number` for `key`, which must not be present.
-    mutating func insert(_ key: UInt64, number: Int32) {
-        table.insert(Slot(bits: (Self.hash(key) >> 32) << 32 | UInt64(UInt32(bitPattern: number))))
+    ///
+    /// - Parameter keyOf: the key each SIM number was stored with (read when the table
+    ///   doubles).
+    mutating func insert(_ key: UInt64, number: Int32, keyOf: (Int32) -> UInt64) {
+        let hash = Self.hash(key)
+        let mask = numberMask
+        table.insert(slot(hash, number), hash: hash) { Self.hash(keyOf(Self.number($0, mask))) }
     }
 
     /// Removes the entry for `key` that holds `number`, when there is one.
-    mutating func remove(_ key: UInt64, number: Int32) {
+    ///
+    /// - Parameter keyOf: the key each other SIM number was stored with (read for the
+    ///   entries shifted back into the hole).
+    mutating func remove(_ key: UInt64, number: Int32, keyOf: (Int32) -> UInt64) {
         let hash = Self.hash(key)
-        let wanted = (hash >> 32) << 32 | UInt64(UInt32(bitPattern: number))
-        let (index, found) = table.find(hash) { $0.bits == wanted }
-        if found { table.remove(at: index) }
+        let wanted = slot(hash, number)
+        let (index, found) = table.find(hash) { $0.bits == wanted.bits }
+        let mask = numberMask
+        if found { table.remove(at: index) { Self.hash(keyOf(Self.number($0, mask))) } }
+    }
+
+    @inline(__always)
+    private func number(_ slot: Slot) -> Int32 { Self.number(slot, numberMask) }
+
+    @inline(__always)
+    private static func number(_ slot: Slot, _ mask: UInt32) -> Int32 {
+        Int32(bitPattern: slot.bits & mask)
+    }
+
+    /// `hash`'s tag, in place above the number: bits from the hash's middle, as its top bits
+    /// choose the home slot and entries that probe together share those.
+    @inline(__always)
+    private func tag(_ hash: UInt64) -> UInt32 {
+        (UInt32(truncatingIfNeeded: hash >> 16) << numberBits) & ~numberMask
+    }
+
+    @inline(__always)
+    private func slot(_ hash: UInt64, _ number: Int32) -> Slot {
+        Slot(bits: tag(hash) | UInt32(bitPattern: number))
     }
 
     /// Fibonacci hashing: good spread for keys that differ only in their low digits.
@@ -69,32 +120,51 @@ struct IndexMap: ~Copyable {
         (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15
     }
 
-    /// Checks the table in debug builds (see `ProbeTable.checkInvariants`).
-    func checkInvariants() { table.checkInvariants() }
+    /// Checks the table in debug builds (see `ProbeTable.checkInvariants`), and that every
+    /// entry carries its key's tag.
+    func checkInvariants(keyOf: (Int32) -> UInt64) {
+        table.checkInvariants { Self.hash(keyOf(number($0))) }
+        #if DEBUG
+            for index in 0..<table.capacity where !table[index].isEmpty {
+                let slot = table[index]
+                precondition(
+                    slot.bits & ~numberMask == tag(Self.hash(keyOf(number(slot)))),
+                    "slot \(index) has another key's tag")
+            }
+        #endif
+    }
 
     // MARK: - Saving
 
     func save(into writer: inout StateWriter) {
         writer.write(count)
+        writer.write(Int(numberBits))
         // A table always has slots (16 or more), so the buffer has a base address.
         if let base = table.buffer.baseAddress { writer.writeRaw(base, count: table.capacity) }
     }
 
-    /// Restores what `save` wrote, checked so that no lookup can loop or leave the SIM
-    /// arrays: a power-of-two size under 70 % load (so an empty slot ends every probe), and
-    /// every entry the SIM `keyOf` names, distinct, tagged with its key's hash and reachable
-    /// from its home slot.
+    /// Restores what `save` wrote, checked so that no lookup can loop or leave the SIM arrays.
+    ///
+    /// The table must be a power-of-two size under 70 % load (so an empty slot ends every
+    /// probe), and every entry a SIM `keyOf` names, distinct and reachable from its home
+    /// slot. The tags are made again from the keys: the saving run's cap may have left the
+    /// number another width.
     ///
     /// - Parameters:
     ///   - simCount: SIM numbers run from 0 to `simCount - 1`.
+    ///   - numbers: SIM numbers run below this from here on (see `init(capacity:numbers:)`);
+    ///     at least `simCount`.
     ///   - expectedCount: how many SIMs have a key here (`keyOf` is not 0).
     ///   - keyOf: the key of a SIM, 0 when it has none here.
     /// - Complexity: O(slots).
     init(
-        restoring reader: inout StateReader, simCount: Int, expectedCount: Int,
+        restoring reader: inout StateReader, simCount: Int, numbers: Int, expectedCount: Int,
         keyOf: (Int32) -> UInt64
     ) throws(StateError) {
+        self.init(numbers: max(numbers, simCount))
         let count = try reader.readCount(limit: simCount)
+        let savedBits = try reader.readCount(limit: 31)
+        guard savedBits >= 1 else { throw .malformed("a lookup table's number width") }
         // It doubles at 70 % load from 4096 slots and never shrinks, and holds live SIMs only.
         let restored: UnsafeMutableBufferPointer<Slot>
         do {
@@ -106,27 +176,36 @@ struct IndexMap: ~Copyable {
             restored.deallocate()
             throw .malformed("a lookup table's size")
         }
-        guard let table = ProbeTable(adopting: restored, count: count) else {
-            throw .malformed("a lookup table's size or entries")
-        }
-        guard Self.entriesAreSIMs(table, simCount: simCount, keyOf: keyOf) else {
+        let savedMask = UInt32.max >> (32 - savedBits)
+        guard retag(restored, savedMask: savedMask, simCount: simCount, keyOf: keyOf) else {
+            restored.deallocate()
             throw .malformed("a lookup table's entries")
+        }
+        guard
+            let table = ProbeTable(
+                adopting: restored, count: count,
+                hashOf: { [numberMask] in Self.hash(keyOf(Self.number($0, numberMask))) })
+        else {
+            throw .malformed("a lookup table's size or entries")
         }
         self.table = table
     }
 
-    /// Whether every entry names a distinct SIM with a key whose hash carries the entry's tag.
-    private static func entriesAreSIMs(
-        _ table: borrowing ProbeTable<Slot>, simCount: Int, keyOf: (Int32) -> UInt64
+    /// Gives every saved entry this table's tag for its key, in place.
+    ///
+    /// - Returns: whether every entry names a distinct SIM below `simCount` that has a key.
+    private func retag(
+        _ slots: UnsafeMutableBufferPointer<Slot>, savedMask: UInt32, simCount: Int,
+        keyOf: (Int32) -> UInt64
     ) -> Bool {
         var seen = [Bool](repeating: false, count: simCount)
-        for index in 0..<table.capacity where !table[index].isEmpty {
-            let slot = table[index]
-            let number = Int(UInt32(truncatingIfNeeded: slot.bits))
+        for index in slots.indices where !slots[index].isEmpty {
+            let number = Int(slots[index].bits & savedMask)
             guard number < simCount, !seen[number] else { return false }
             seen[number] = true
             let key = keyOf(Int32(number))
-            guard key != 0, Self.hash(key) >> 32 == slot.tag else { return false }
+            guard key != 0 else { return false }
+            slots[index] = slot(Self.hash(key), Int32(number))
         }
         return true
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSupport
 import Glibc
 
 /// catpool: finds GOIP cat pools (SIM boxes) in call-detail records.
@@ -37,6 +38,11 @@ struct CatPool: ParsableCommand {
     /// Runs the command the arguments name, as `ParsableCommand.main()` does, except that a
     /// `RunFailure` (its reason already printed) exits with the status `ExitStatus(_:)` picks.
     static func main() {
+        // Large blocks (a table that doubles, a decode buffer) come from mmap and go back to
+        // the system when freed. glibc otherwise raises this threshold to the largest block
+        // freed, so the tables' old halves, freed as they double, stay in the heap: 9 MB of
+        // a dense city's peak (`docs/operations.md`).
+        catpool_map_blocks_from(128 << 10)
         do {
             var command = try parseAsRoot()
             try command.run()

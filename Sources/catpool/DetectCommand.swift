@@ -63,7 +63,7 @@ struct DetectCommand: ParsableCommand {
     @Option(
         name: .customLong("max-state-mb"),
         help: ArgumentHelp(
-            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a dense city's day of a million SIMs peaks at about 235 MB resident).",
+            "Cap on detector state in MiB; past it the least recently active SIMs are evicted, with a warning (a dense city's day of a million SIMs peaks at about 200 MB resident).",
             valueName: "MiB"))
     var maxStateMB = StateLimits.standard.maxBytes >> 20
 

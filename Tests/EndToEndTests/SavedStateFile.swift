@@ -4,7 +4,7 @@ import SIMBoxDetection
 /// A `--state` file taken apart by its sections, to damage or forge one field and seal it
 /// again with a correct checksum (as an attacker with the format could).
 ///
-/// Mirrors the format `Pipeline.saveState` writes (version 4): the walk fails loudly when the
+/// Mirrors the format `Pipeline.saveState` writes (version 5): the walk fails loudly when the
 /// format changes, so a forgery never lands on the wrong field unnoticed.
 struct SavedStateFile {
     var bytes: [UInt8]
@@ -30,7 +30,7 @@ struct SavedStateFile {
         bytes = Array(try Data(contentsOf: url))
         var walker = Walker(bytes: bytes)
         walker.skip(14)  // magic line
-        guard walker.int() == 4 else { throw Unexpected(what: "state version") }
+        guard walker.int() == 5 else { throw Unexpected(what: "state version") }
         for _ in 0..<walker.int() { walker.skipString() }
         for _ in 0..<walker.int() {
             walker.skipString()
@@ -53,12 +53,12 @@ struct SavedStateFile {
         walker.skip(simCount * Self.historyStride)
         walker.skip(walker.int() * 24)  // window counts
         imsiCount = walker.offset
-        walker.skip(8)
+        walker.skip(16)  // entries, number width
         imsiSlotCount = walker.int()
         imsiSlots = walker.offset
-        walker.skip(imsiSlotCount * 8)
-        walker.skip(8)
-        walker.skip(walker.int() * 8)  // the MSISDN table
+        walker.skip(imsiSlotCount * 4)
+        walker.skip(16)
+        walker.skip(walker.int() * 4)  // the MSISDN table
         walker.skip(walker.int() * 16)  // busy callers
         hotCount = walker.offset
         walker.skip(walker.int() * 8)
@@ -77,6 +77,14 @@ struct SavedStateFile {
 
     struct Unexpected: Error {
         var what: String
+    }
+
+    /// Where the IMSI table's 4-byte slots are.
+    var imsiSlotOffsets: [Int] { (0..<imsiSlotCount).map { imsiSlots + 4 * $0 } }
+
+    /// A 4-byte lookup slot (0xFFFF_FFFF: empty).
+    func slot(at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) }
     }
 
     func int(at offset: Int) -> Int {

@@ -61,6 +61,19 @@ struct StateRestoreTests {
         #expect(!result.stdout.isEmpty, "the box goes on")
     }
 
+    /// A run under another state cap gives SIM numbers another width in the lookup slots:
+    /// it continues the saved state as the first run would have.
+    @Test func continuesUnderAnotherCap() throws {
+        let day = try Day()
+        defer { try? FileManager.default.removeItem(at: day.folder) }
+        let same = try day.continueFrom(day.saved)
+        let smaller = try day.continueFrom(day.saved, ["--max-state-mb", "16"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(smaller.status == 0, "\(smaller.stderr)")
+        #expect(!same.stdout.isEmpty)
+        #expect(smaller.stdout == same.stdout)
+    }
+
     /// Row 1: a flipped top byte of the IMSI table's count trapped before the checksum was
     /// checked (with `--state-reset` too).
     @Test func refusesAFlippedCountBeforeBelievingIt() throws {
@@ -89,10 +102,7 @@ struct StateRestoreTests {
         let day = try Day()
         defer { try? FileManager.default.removeItem(at: day.folder) }
         var forged = day.saved
-        let slot = try #require(
-            (0..<forged.imsiSlotCount).map { forged.imsiSlots + 8 * $0 }.first {
-                forged.int(at: $0) != -1
-            })
+        let slot = try #require(forged.imsiSlotOffsets.first { forged.slot(at: $0) != .max })
         let number: Int32 =
             switch target {
             case "SIM -2": -2
@@ -112,9 +122,11 @@ struct StateRestoreTests {
         let day = try Day()
         defer { try? FileManager.default.removeItem(at: day.folder) }
         var forged = day.saved
-        let slots = (0..<forged.imsiSlotCount).map { forged.imsiSlots + 8 * $0 }
-        let entry = try #require(slots.map { forged.int(at: $0) }.first { $0 != -1 })
-        for slot in slots where forged.int(at: slot) == -1 { forged.set(Int64(entry), at: slot) }
+        let slots = forged.imsiSlotOffsets
+        let entry = try #require(slots.map { forged.slot(at: $0) }.first { $0 != .max })
+        for slot in slots where forged.slot(at: slot) == .max {
+            forged.set(UInt64(entry), at: slot, width: 4)
+        }
         if countsEverySlot { forged.set(Int64(forged.imsiSlotCount), at: forged.imsiCount) }
         forged.seal()
         let result = try day.continueFrom(forged)
@@ -166,6 +178,12 @@ struct StateRestoreTests {
         },
         Forgery(name: "2^40 hot SIMs") { file in
             file.set(1 << 40, at: file.hotCount)
+        },
+        Forgery(name: "IMSI slots with 0-bit SIM numbers") { file in
+            file.set(0, at: file.imsiCount + 8)
+        },
+        Forgery(name: "IMSI slots with 40-bit SIM numbers") { file in
+            file.set(40, at: file.imsiCount + 8)
         },
     ]
 

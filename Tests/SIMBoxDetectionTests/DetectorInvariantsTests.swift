@@ -63,7 +63,7 @@ struct DetectorInvariantsTests {
             await #expect(processExitsWith: .failure) {
                 let state = DetectorState(profile: .standard, windows: .standard, limits: .standard)
                 _ = state.allocate(460_001_000_000_001)
-                state.simByIMSI.remove(460_001_000_000_001, number: 0)
+                state.simByIMSI.remove(460_001_000_000_001, number: 0) { state.history[$0].imsi }
                 state.checkInvariants(evaluation: 0)
             }
         }
