@@ -176,7 +176,8 @@ public struct CallRecordParser: Sendable {
     /// Every delimiter of a 16-byte block (SSE2) or 8-byte word is found by its bit, without a
     /// loop per field (CDR exports rarely quote), and the same pass notes quotes and spaces.
     /// Returns `nil` when the line holds a quote, for the general splitter to handle: it alone
-    /// knows that only a quote opening a field quotes it. (Internal for its differential test.)
+    /// knows that only a quote opening a field quotes it; and when the line has more fields
+    /// than the header, for it to count them. (Internal for its differential test.)
     @inline(__always)
     static func splitUnquoted(
         _ line: UnsafeRawBufferPointer, delimiter: UInt8, roles: UnsafeBufferPointer<UInt8>,
@@ -184,82 +185,81 @@ public struct CallRecordParser: Sendable {
     ) -> SplitResult? {
         guard let base = line.baseAddress else { return nil }
         let end = line.count
+        let columns = roles.count
         let delimiters = UInt64(delimiter) &* 0x0101_0101_0101_0101
         let quoteBytes: UInt64 = 0x2222_2222_2222_2222
         let spaceBytes: UInt64 = 0x2020_2020_2020_2020
         var column = 0
         var fieldStart = 0
         var index = 0
-        var isOverfull = false
         // Bits of quotes and of spaces seen, only ever tested against zero.
         var quotes: UInt64 = 0
         var spaces: UInt64 = 0
+        // Plain locals and an early exit, not a closure over them: the loop keeps them in
+        // registers (40 instructions a line fewer than with a nested function).
+        @inline(__always) func isFull() -> Bool { column == columns }
         @inline(__always) func field(endingAt fieldEnd: Int) {
-            guard column < roles.count else {
-                isOverfull = true
-                return
-            }
             let role = Int(roles[column])
             if role != Int(Self.ignored) {
-                bounds[2 * role] = fieldStart
-                bounds[2 * role + 1] = fieldEnd
+                bounds[2 &* role] = fieldStart
+                bounds[2 &* role &+ 1] = fieldEnd
             }
-            column += 1
-            fieldStart = fieldEnd + 1
+            column &+= 1
+            fieldStart = fieldEnd &+ 1
         }
-        while index + 16 <= end {
+        while index &+ 16 <= end {
             var found = catpool_match16(base + index, delimiter)
             quotes |= UInt64(catpool_match16(base + index, 0x22))
             spaces |= UInt64(catpool_match16(base + index, 0x20))
             while found != 0 {
-                field(endingAt: index + found.trailingZeroBitCount)
+                if isFull() { return nil }
+                field(endingAt: index &+ found.trailingZeroBitCount)
                 found &= found &- 1
             }
-            index += 16
+            index &+= 16
         }
         if index < end, end >= 16 {
             // The last 1...15 bytes: the block that ends the line, less the bytes seen.
-            let last = end - 16
-            let seen = UInt32(truncatingIfNeeded: index - last)
+            let last = end &- 16
+            let seen = UInt32(truncatingIfNeeded: index &- last)
             var found = catpool_match16(base + last, delimiter) &>> seen
             quotes |= UInt64(catpool_match16(base + last, 0x22) &>> seen)
             spaces |= UInt64(catpool_match16(base + last, 0x20) &>> seen)
             while found != 0 {
-                field(endingAt: index + found.trailingZeroBitCount)
+                if isFull() { return nil }
+                field(endingAt: index &+ found.trailingZeroBitCount)
                 found &= found &- 1
             }
             index = end
         }
         // Lines shorter than a block: words, then bytes.
-        while index + 8 <= end {
+        while index &+ 8 <= end {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             quotes |= zeroBytes(word ^ quoteBytes)
             spaces |= zeroBytes(word ^ spaceBytes)
             var found = zeroBytes(word ^ delimiters)
             while found != 0 {
-                field(endingAt: index + found.trailingZeroBitCount >> 3)
+                if isFull() { return nil }
+                field(endingAt: index &+ found.trailingZeroBitCount >> 3)
                 found &= found &- 1
             }
-            index += 8
+            index &+= 8
         }
         while index < end {
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
-            if byte == delimiter { field(endingAt: index) }
+            if byte == delimiter {
+                if isFull() { return nil }
+                field(endingAt: index)
+            }
             if byte == 0x22 { quotes = 1 }
             if byte == 0x20 { spaces = 1 }
-            index += 1
+            index &+= 1
         }
+        if quotes != 0 || isFull() { return nil }
         field(endingAt: end)
-        if quotes != 0 { return nil }
-        let hasSpaces = spaces != 0
-        if isOverfull {
-            return SplitResult(
-                error: .fieldCount(expected: roles.count, found: countFields(line, delimiter)),
-                hasSpaces: hasSpaces)
-        }
         return SplitResult(
-            error: column == roles.count ? nil : .fieldCount(expected: roles.count, found: column),
-            hasSpaces: hasSpaces)
+            error: column == columns ? nil : .fieldCount(expected: columns, found: column),
+            hasSpaces: spaces != 0)
     }
 
     /// The top bit of each byte of `word` that is zero, and no other bit (exact, unlike the
@@ -365,7 +365,10 @@ public struct CallRecordParser: Sendable {
 
         let imsiField = field(.imsi)
         guard !imsiField.isEmpty else { return .rejected(.missingField(.imsi)) }
-        guard let imsi = IMSI(digits: imsiField) else {
+        // The numbers are read in one 16-byte load each where the line holds 16 bytes up to
+        // their end (all but a line's first field or two).
+        let lineStart = line.baseAddress
+        guard let imsi = IMSI(digits: imsiField, readableFrom: lineStart) else {
             return .rejected(.badIdentifier(.imsi, Self.excerpt(imsiField)))
         }
 
@@ -378,7 +381,7 @@ public struct CallRecordParser: Sendable {
         var imei: IMEI?
         let imeiField = field(.imei)
         if !imeiField.isEmpty {
-            if let value = IMEI(digits: imeiField) {
+            if let value = IMEI(digits: imeiField, readableFrom: lineStart) {
                 imei = value.isZero ? nil : value
             } else if !imeiField.allSatisfy({ $0 == 0x30 }) {
                 return .rejected(.badIdentifier(.imei, Self.excerpt(imeiField)))
@@ -388,7 +391,7 @@ public struct CallRecordParser: Sendable {
         var msisdn: PhoneNumber?
         let msisdnField = field(.msisdn)
         if !msisdnField.isEmpty {
-            guard let value = PhoneNumber(digits: msisdnField) else {
+            guard let value = PhoneNumber(digits: msisdnField, readableFrom: lineStart) else {
                 return .rejected(.badIdentifier(.msisdn, Self.excerpt(msisdnField)))
             }
             msisdn = value
@@ -400,7 +403,7 @@ public struct CallRecordParser: Sendable {
             guard peerField.count <= Self.maxPeerBytes else {
                 return .rejected(.badIdentifier(.peer, Self.excerpt(peerField)))
             }
-            peer = PhoneNumber(numberOrSender: peerField)
+            peer = PhoneNumber(numberOrSender: peerField, readableFrom: lineStart)
         }
 
         var duration: Int32?

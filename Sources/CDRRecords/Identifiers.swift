@@ -1,3 +1,5 @@
+internal import CSupport
+
 /// A string of 1 to 18 decimal digits packed into one integer.
 ///
 /// The digits are stored behind a leading `1`, so leading zeros survive: `"0012"` packs to
@@ -42,6 +44,23 @@ enum PackedDigits {
             index += 1
         }
         return value
+    }
+
+    /// Packs `field` as `pack(_:)` does, in one 16-byte load where it can.
+    ///
+    /// The load (`catpool_digits16`) needs the 16 bytes before the field's end readable: from
+    /// `readableStart` on (the start of the line the field is in). Otherwise, or with `nil`
+    /// for `readableStart`, the field is read as `pack(_:)` reads it.
+    @inline(__always)
+    static func pack(_ field: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?)
+        -> UInt64?
+    {
+        let count = field.count
+        guard let start = readableStart, let base = field.baseAddress, count >= 1, count <= 16,
+            start.distance(to: base + count) >= 16
+        else { return pack(field) }
+        let value = catpool_digits16(base + count, Int32(truncatingIfNeeded: count))
+        return value == .max ? nil : allPowersOfTen[count] &+ value
     }
 
     /// The value of eight ASCII digits loaded little-endian (first digit in the low byte), or
@@ -107,7 +126,7 @@ enum PackedDigits {
     }
 
     @inline(__always)
-    private static func power(_ exponent: Int) -> UInt64 { allPowersOfTen[exponent] }
+    static func power(_ exponent: Int) -> UInt64 { allPowersOfTen[exponent] }
 
     static func string(_ packed: UInt64) -> String {
         var bytes: [UInt8] = []
@@ -130,9 +149,16 @@ public struct IMSI: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Reads an IMSI from ASCII digits.
     public init?(digits field: UnsafeRawBufferPointer) {
-        guard field.count >= 6, field.count <= 15, let packed = PackedDigits.pack(field) else {
-            return nil
-        }
+        self.init(digits: field, readableFrom: nil)
+    }
+
+    /// Reads an IMSI from ASCII digits, in one load when the bytes from `readableStart` on
+    /// allow it (see `PackedDigits.pack(_:readableFrom:)`).
+    @inline(__always)
+    init?(digits field: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?) {
+        guard field.count >= 6, field.count <= 15,
+            let packed = PackedDigits.pack(field, readableFrom: readableStart)
+        else { return nil }
         rawValue = packed
     }
 
@@ -183,8 +209,16 @@ public struct IMEI: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Reads an IMEI (14 or 15 digits) or IMEISV (16 digits); `nil` for anything else.
     public init?(digits field: UnsafeRawBufferPointer) {
+        self.init(digits: field, readableFrom: nil)
+    }
+
+    /// Reads an IMEI or IMEISV, in one load when the bytes from `readableStart` on allow it
+    /// (see `PackedDigits.pack(_:readableFrom:)`).
+    @inline(__always)
+    init?(digits field: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?) {
         guard field.count >= 14, field.count <= 16,
-            let packed = PackedDigits.pack(UnsafeRawBufferPointer(rebasing: field[..<14]))
+            let packed = PackedDigits.pack(
+                UnsafeRawBufferPointer(rebasing: field[..<14]), readableFrom: readableStart)
         else { return nil }
         for index in 14..<field.count where field[index] &- 0x30 >= 10 { return nil }
         rawValue = packed
@@ -247,17 +281,35 @@ public struct PhoneNumber: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Reads digits with an optional leading `+`; `nil` for anything else.
     public init?(digits field: UnsafeRawBufferPointer) {
+        self.init(digits: field, readableFrom: nil)
+    }
+
+    /// Reads a number as `init(digits:)` does, in one load when the bytes from
+    /// `readableStart` on allow it (see `PackedDigits.pack(_:readableFrom:)`).
+    @inline(__always)
+    init?(digits field: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?) {
         var digits = field
         if let first = digits.first, first == 0x2B {
             digits = UnsafeRawBufferPointer(rebasing: digits.dropFirst())
         }
-        guard let packed = PackedDigits.pack(digits) else { return nil }
+        guard let packed = PackedDigits.pack(digits, readableFrom: readableStart) else {
+            return nil
+        }
         rawValue = packed
     }
 
     /// Reads a number as `init(digits:)` does, or else keeps a hash of a non-numeric sender.
     public init(numberOrSender field: UnsafeRawBufferPointer) {
-        if let number = PhoneNumber(digits: field) {
+        self.init(numberOrSender: field, readableFrom: nil)
+    }
+
+    /// Reads a number or a sender as `init(numberOrSender:)` does, a number in one load when
+    /// the bytes from `readableStart` on allow it.
+    @inline(__always)
+    init(
+        numberOrSender field: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?
+    ) {
+        if let number = PhoneNumber(digits: field, readableFrom: readableStart) {
             self = number
         } else {
             rawValue = Self.alphanumericFlag | (ByteHash.hash(field) >> 1)

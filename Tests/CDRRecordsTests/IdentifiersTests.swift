@@ -1,3 +1,5 @@
+import CDRSimulation
+import CSupport
 import Testing
 
 @testable import CDRRecords
@@ -110,6 +112,47 @@ struct PackedDigitsTests {
             }
             let number = bytes.withUnsafeBytes { PhoneNumber(digits: $0) }
             #expect(number?.rawValue == Self.reference(bytes), "\(bytes)")
+        }
+    }
+}
+
+/// The one-load digit reader (`catpool_digits16`, SSE2 here) and its portable twin against
+/// the definition, inside lines: any bytes before the number, numbers of 0 to 20 bytes that
+/// end anywhere from the line's start on (where fewer than 16 bytes precede their end, the
+/// word-at-a-time reader takes over), and strays at every position.
+struct OneLoadDigitsTests {
+    @Test func readsNumbersInLinesAsTheDefinitionDoes() {
+        var random = SimulationRandom(seed: 41, stream: 9)
+        let strays: [UInt8] = [0x00, 0x2F, 0x3A, 0x20, 0x2B, 0x2C, 0x7F, 0x80, 0xB0, 0xFF]
+        for round in 0..<40_000 {
+            let prefix = (0..<random.int(0..<24)).map { _ in UInt8(random.int(0..<256)) }
+            let count = random.int(0..<21)
+            var number = (0..<count).map { _ in UInt8(0x30 + random.int(0..<10)) }
+            if count > 0, random.chance(0.3) {
+                number[random.int(0..<count)] = strays[random.int(0..<strays.count)]
+            }
+            let suffix = (0..<random.int(0..<4)).map { _ in UInt8(random.int(0..<256)) }
+            let line = prefix + number + suffix
+            let expected = PackedDigitsTests.reference(number)
+            line.withUnsafeBytes { bytes in
+                let field = UnsafeRawBufferPointer(
+                    rebasing: bytes[prefix.count..<(prefix.count + count)])
+                let start = bytes.baseAddress
+                #expect(
+                    PhoneNumber(digits: field, readableFrom: start)?.rawValue == expected,
+                    "round \(round): \(line)")
+                let imsi = IMSI(digits: field, readableFrom: start)
+                #expect(imsi?.rawValue == IMSI(digits: field)?.rawValue, "round \(round): \(line)")
+                let imei = IMEI(digits: field, readableFrom: start)
+                #expect(imei?.rawValue == IMEI(digits: field)?.rawValue, "round \(round): \(line)")
+                guard (1...16).contains(count), prefix.count + count >= 16,
+                    let end = field.baseAddress.map({ $0 + count })
+                else { return }
+                let twin = catpool_digits16_portable(end, Int32(count))
+                #expect(catpool_digits16(end, Int32(count)) == twin, "round \(round): \(line)")
+                let plain = number.allSatisfy { $0 &- 0x30 < 10 }
+                #expect(twin == (plain ? expected.map { $0 - PackedDigits.power(count) } : .max))
+            }
         }
     }
 }
