@@ -15,10 +15,12 @@
 #   catpool check -q DAY                       (reading alone: decode, split, parse)
 #   catpool detect -q --cells CELLS DAY        (the main job)
 #   the simple rule in DuckDB                  (Pipelines/simple-rule.sql, if duckdb is there)
-# and prints the medians with their wall time over zstd's, peak RSS (/usr/bin/time) and the
-# detection quality of the last run (catpool score). Then, unless FLAT=0, it simulates 48
-# hours of the dense city and compares detect's peak RSS on it with the 24-hour one: memory
-# must follow what is live in the window, not the input's length. CITIES="dense" runs one.
+# and prints the medians with their wall time over zstd's, the median of each run's time over
+# the zstd run just before it (steadier when the machine's speed drifts), the highest peak
+# RSS of the runs (/usr/bin/time) and the detection quality of the last run (catpool score).
+# Then, unless FLAT=0, it simulates 48 hours of the dense city and compares detect's peak RSS
+# on it with the 24-hour one: memory must follow what is live in the window, not the input's
+# length. CITIES="dense" runs one.
 # Pipelines/sweep.sh measures cost per record as cells and SIMs grow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +56,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(swift --version 2>/dev/null | head -1)"
 echo
-echo "| city | job | seconds (runs) | ÷ zstd -dc | records/s | peak RSS |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| city | job | seconds (runs) | ÷ zstd -dc | ÷ zstd -dc, run by run | records/s | peak RSS |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for name in $cities; do
   flags=$(layout "$name")
   tag=$subscribers-$name
@@ -79,21 +81,26 @@ print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")
   declare -A times=() peaks=()
   for ((i = 0; i < runs; i++)); do
     read -r s _ < <(measure /dev/null zstd -dc "$day"); times[zstd]+="$s "
-    read -r s kb < <(measure /dev/null "$catpool" check -q "$day"); times[check]+="$s "; peaks[check]=$kb
+    read -r s kb < <(measure /dev/null "$catpool" check -q "$day"); times[check]+="$s "; peaks[check]+="$kb "
     read -r s kb < <(measure "$data/detected.jsonl" "$catpool" detect -q --cells "$cells" "$day")
-    times[detect]+="$s "; peaks[detect]=$kb
+    times[detect]+="$s "; peaks[detect]+="$kb "
     if [[ " ${jobs[*]} " == *" duckdb "* ]]; then
-      read -r s kb < <(measure /dev/null "${rule[@]}"); times[duckdb]+="$s "; peaks[duckdb]=$kb
+      read -r s kb < <(measure /dev/null "${rule[@]}"); times[duckdb]+="$s "; peaks[duckdb]+="$kb "
     fi
   done
   records=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['records'])" "$truth" 2>/dev/null || echo 0)
   zstd_median=$(printf '%s\n' ${times[zstd]} | median)
-  echo "| $name ($records records, $(($(stat -c %s "$day") / 1000000)) MB zstd) | \`zstd -dc\` | $zstd_median (${times[zstd]% }) | 1.00 | | |"
+  echo "| $name ($records records, $(($(stat -c %s "$day") / 1000000)) MB zstd) | \`zstd -dc\` | $zstd_median (${times[zstd]% }) | 1.00 | 1.00 | | |"
   for job in "${jobs[@]}"; do
     job_median=$(printf '%s\n' ${times[$job]} | median)
+    # Each run's time over the zstd run just before it, then the median: the machine's speed
+    # drifts between runs, and a pair measured a few seconds apart shares one speed.
+    paired=$(paste -d' ' <(printf '%s\n' ${times[$job]}) <(printf '%s\n' ${times[zstd]}) \
+      | awk '{ printf "%.4f\n", $1 / $2 }' | median)
+    highest=$(printf '%s\n' ${peaks[$job]} | sort -n | tail -1)
     awk -v city="$name" -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" \
-      -v kb="${peaks[$job]}" -v all="${times[$job]% }" \
-      'BEGIN { printf "| %s | %s | %s (%s) | %.2f | %.1f M | %d MB |\n", city, name, c, all, c / z, n / c / 1e6, kb / 1024 }'
+      -v kb="$highest" -v all="${times[$job]% }" -v p="$paired" \
+      'BEGIN { printf "| %s | %s | %s (%s) | %.2f | %.2f | %.1f M | %d MB |\n", city, name, c, all, c / z, p, n / c / 1e6, kb / 1024 }'
   done
   if [ -n "${times[duckdb]:-}" ]; then
     awk -v city="$name" -v d="$(printf '%s\n' ${times[detect]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \
