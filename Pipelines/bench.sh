@@ -96,11 +96,12 @@ print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")
     # Each run's time over the zstd run just before it, then the median: the machine's speed
     # drifts between runs, and a pair measured a few seconds apart shares one speed.
     paired=$(paste -d' ' <(printf '%s\n' ${times[$job]}) <(printf '%s\n' ${times[zstd]}) \
-      | awk '{ printf "%.4f\n", $1 / $2 }' | median)
+      | awk '{ printf "%.4f\n", $2 > 0 ? $1 / $2 : 0 }' | median)
     highest=$(printf '%s\n' ${peaks[$job]} | sort -n | tail -1)
     awk -v city="$name" -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" \
       -v kb="$highest" -v all="${times[$job]% }" -v p="$paired" \
-      'BEGIN { printf "| %s | %s | %s (%s) | %.2f | %.2f | %.1f M | %d MB |\n", city, name, c, all, c / z, p, n / c / 1e6, kb / 1024 }'
+      'BEGIN { if (z <= 0) z = 0.01; if (c <= 0) c = 0.01
+        printf "| %s | %s | %s (%s) | %.2f | %.2f | %.1f M | %d MB |\n", city, name, c, all, c / z, p, n / c / 1e6, kb / 1024 }'
   done
   if [ -n "${times[duckdb]:-}" ]; then
     awk -v city="$name" -v d="$(printf '%s\n' ${times[detect]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \

@@ -50,9 +50,11 @@ for row in "cells 300000 8 225" "cells 300000 8 60" "cells 300000 8 15" \
   # Each cell's first record alone: what detection pays before any per-record work (start-up,
   # the cell table read, each cell met once). With 60,000 cells that is a tenth of a second, a
   # seventh of these short days (a fiftieth of a whole one), so it is shown apart.
-  if [ ! -s "$day.first.csv" ]; then
-    zstd -dc "$day.csv.zst" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "cell") c = i }
-      NR == 1 || !seen[$c]++' >"$day.first.csv"
+  if [ ! "$day.first.csv" -nt "$day.csv.zst" ]; then
+    zstd -dc "$day.csv.zst" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "cell") c = i
+        if (!c) { print "sweep.sh: no cell column in the day" > "/dev/stderr"; exit 1 } }
+      NR == 1 || !seen[$c]++' >"$day.first.csv.tmp"
+    mv "$day.first.csv.tmp" "$day.first.csv"
   fi
   zstd_runs=() check_runs=() detect_runs=() setup_runs=()
   for _ in $(seq "$runs"); do

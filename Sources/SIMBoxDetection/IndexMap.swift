@@ -111,7 +111,8 @@ struct IndexMap: ~Copyable {
 
     @inline(__always)
     private func slot(_ hash: UInt64, _ number: Int32) -> Slot {
-        Slot(bits: tag(hash) | UInt32(bitPattern: number))
+        assert(UInt32(bitPattern: number) & tagMask == 0, "SIM number \(number) is too wide")
+        return Slot(bits: tag(hash) | UInt32(bitPattern: number))
     }
 
     /// Fibonacci hashing: good spread for keys that differ only in their low digits.

@@ -134,7 +134,13 @@ struct OneLoadDigitsTests {
             let suffix = (0..<random.int(0..<4)).map { _ in UInt8(random.int(0..<256)) }
             let line = prefix + number + suffix
             let expected = PackedDigitsTests.reference(number)
-            line.withUnsafeBytes { bytes in
+            // In a buffer of exactly the line's bytes, so a read before the line's start or
+            // past its end leaves it (AddressSanitizer, in the parser fuzzer, reports that).
+            let exact = UnsafeMutableRawBufferPointer.allocate(byteCount: line.count, alignment: 1)
+            defer { exact.deallocate() }
+            line.withUnsafeBytes { exact.copyMemory(from: $0) }
+            withExtendedLifetime(exact) { () -> Void in
+                let bytes = UnsafeRawBufferPointer(exact)
                 let field = UnsafeRawBufferPointer(
                     rebasing: bytes[prefix.count..<(prefix.count + count)])
                 let start = bytes.baseAddress
