@@ -63,9 +63,4 @@ extension ProbeTable where Slot: ProbeSlot {
     /// Checks the table's invariants in debug builds (see `checkInvariants(hashOf:)`).
     @inlinable
     public func checkInvariants() { checkInvariants { $0.probeHash } }
-
-    /// Whether every entry's probe from its home slot meets no empty slot before it.
-    ///
-    /// - Complexity: O(capacity).
-    public var everyEntryIsReachable: Bool { everyEntryIsReachable { $0.probeHash } }
 }
