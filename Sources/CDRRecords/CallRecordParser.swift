@@ -417,7 +417,9 @@ public struct CallRecordParser: Sendable {
 
         record = CallRecord(
             eventTime: time, type: type, imsi: imsi, imei: imei, msisdn: msisdn, peer: peer,
-            durationSeconds: duration, cell: cells.intern(cellField))
+            durationSeconds: duration,
+            cell: lineStart.map { cells.intern(cellField, readableFrom: $0) }
+                ?? cells.intern(cellField))
         return .record
     }
 

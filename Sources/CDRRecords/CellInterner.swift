@@ -1,3 +1,4 @@
+internal import CSupport
 import Glibc
 import OpenAddressing
 
@@ -44,6 +45,20 @@ public final class CellInterner {
     @inline(__always)
     public func intern(_ token: UnsafeRawBufferPointer) -> CellID {
         if let key = PackedSlot(packing: token) { return intern(packed: key, token) }
+        return intern(hashed: token)
+    }
+
+    /// `intern(_:)` for a token inside a line that starts at `readableStart`: the token is
+    /// packed in one or two 16-byte loads (`PackedSlot.init(packing:readableFrom:)`).
+    @inline(__always)
+    public func intern(
+        _ token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer
+    )
+        -> CellID
+    {
+        if let key = PackedSlot(packing: token, readableFrom: readableStart) {
+            return intern(packed: key, token)
+        }
         return intern(hashed: token)
     }
 
@@ -198,6 +213,50 @@ struct PackedSlot: ProbeSlot {
         }
         low = first | second << 32
         high = third | UInt64(count) << 24
+    }
+
+    /// Packs `token` as `init?(packing:)` does, in 16-byte loads (`catpool_pack16`) that end
+    /// at the token's end or lie inside it: a token of 16 bytes or more needs nothing else
+    /// readable; a shorter one needs the 16 bytes before its end, from `readableStart` on
+    /// (the start of its line), or it is packed a word at a time.
+    @inline(__always)
+    init?(packing token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer) {
+        let count = token.count
+        guard count > 0, count <= Self.maxLength, let base = token.baseAddress else { return nil }
+        let end = base + count
+        guard count >= 16 else {
+            guard readableStart.distance(to: end) >= 16 else {
+                guard let packed = PackedSlot(packing: token) else { return nil }
+                self = packed
+                return
+            }
+            // The token is the last `count` of the 16 bytes that end with it.
+            guard let nibbles = Self.last(count, of: catpool_pack16(end - 16)) else { return nil }
+            low = nibbles
+            high = UInt64(count) << 24
+            return
+        }
+        let head = catpool_pack16(base)
+        guard head.valid == 0xFFFF else { return nil }
+        var third: UInt64 = 0
+        if count > 16 {
+            guard let nibbles = Self.last(count &- 16, of: catpool_pack16(end - 16)) else {
+                return nil
+            }
+            third = nibbles
+        }
+        low = head.nibbles
+        high = third | UInt64(count) << 24
+    }
+
+    /// The nibbles of the last `count` (1...16) of 16 packed bytes, shifted down, or `nil`
+    /// when one of those bytes is not a token byte.
+    @inline(__always)
+    static func last(_ count: Int, of packed: catpool_nibbles16) -> UInt64? {
+        let skipped = UInt32(truncatingIfNeeded: 16 &- count)
+        guard packed.valid &>> skipped == (UInt32(1) &<< UInt32(truncatingIfNeeded: count)) &- 1
+        else { return nil }
+        return packed.nibbles &>> UInt64(skipped &* 4)
     }
 
     /// The bytes of `base[offset..<min(offset + 8, count)]` as a little-endian word, zero above,

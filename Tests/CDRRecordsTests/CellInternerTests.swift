@@ -1,6 +1,8 @@
-import CDRRecords
 import CDRSimulation
+import CSupport
 import Testing
+
+@testable import CDRRecords
 
 /// The interner's two tables (packed digit tokens, hashed other tokens) against a
 /// `Dictionary` of first appearances, over random operations.
@@ -68,5 +70,60 @@ struct CellInternerTests {
         #expect(cells.intern("B2") == .overflow)
         #expect(cells.intern("A1") == CellID(rawValue: 1))
         #expect(cells.count == 3)
+    }
+}
+
+/// The one-load cell packer (`catpool_pack16`, SSE2 here), its portable twin, and the
+/// word-at-a-time packer against the definition, inside lines: tokens of 0 to 24 bytes
+/// that end anywhere from the line's start on (where fewer than 16 bytes precede a short
+/// token's end, the word-at-a-time packer takes over), with strays at every position.
+struct OneLoadCellPackingTests {
+    /// The definition: each byte's low nibble four bits apart, bytes 16 on in `high`, and
+    /// the length above them; `nil` for an empty or long token or a byte outside 0x2D-0x3A.
+    static func reference(_ token: [UInt8]) -> (low: UInt64, high: UInt64)? {
+        guard (1...PackedSlot.maxLength).contains(token.count),
+            token.allSatisfy({ (0x2D...0x3A).contains($0) })
+        else { return nil }
+        var low: UInt64 = 0
+        var high = UInt64(token.count) << 24
+        for (index, byte) in token.enumerated() {
+            let nibble = UInt64(byte & 0x0F)
+            if index < 16 {
+                low |= nibble << (4 * index)
+            } else {
+                high |= nibble << (4 * (index - 16))
+            }
+        }
+        return (low, high)
+    }
+
+    @Test func packsTokensInLinesAsTheDefinitionDoes() {
+        var random = SimulationRandom(seed: 43, stream: 11)
+        let symbols = Array("0123456789-./:".utf8)
+        let strays: [UInt8] = [0x00, 0x2C, 0x3B, 0x20, 0x41, 0x5F, 0x7F, 0x80, 0xAD, 0xBA, 0xFF]
+        var packedInOneLoad = 0
+        for round in 0..<40_000 {
+            let count = random.int(0..<25)
+            let sample = FieldInLine(&random, count: count, symbols: symbols, strays: strays)
+            let expected = Self.reference(sample.field)
+            sample.withExactBuffer { field, start in
+                let inLine = PackedSlot(packing: field, readableFrom: start)
+                let alone = PackedSlot(packing: field)
+                #expect(
+                    inLine.map { [$0.low, $0.high] } == expected.map { [$0.low, $0.high] },
+                    "round \(round): \(sample.line)")
+                #expect(
+                    alone.map { [$0.low, $0.high] } == expected.map { [$0.low, $0.high] },
+                    "round \(round): \(sample.line)")
+                guard sample.prefix.count + count >= 16,
+                    let end = field.baseAddress.map({ $0 + count })
+                else { return }
+                packedInOneLoad += 1
+                let simd = catpool_pack16(end - 16)
+                let twin = catpool_pack16_portable(end - 16)
+                #expect(simd.nibbles == twin.nibbles && simd.valid == twin.valid, "round \(round)")
+            }
+        }
+        #expect(packedInOneLoad > 20_000, "most tokens were packed in one load")
     }
 }

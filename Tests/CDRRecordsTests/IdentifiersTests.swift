@@ -124,39 +124,30 @@ struct OneLoadDigitsTests {
     @Test func readsNumbersInLinesAsTheDefinitionDoes() {
         var random = SimulationRandom(seed: 41, stream: 9)
         let strays: [UInt8] = [0x00, 0x2F, 0x3A, 0x20, 0x2B, 0x2C, 0x7F, 0x80, 0xB0, 0xFF]
+        let digits = Array("0123456789".utf8)
         for round in 0..<40_000 {
-            let prefix = (0..<random.int(0..<24)).map { _ in UInt8(random.int(0..<256)) }
             let count = random.int(0..<21)
-            var number = (0..<count).map { _ in UInt8(0x30 + random.int(0..<10)) }
-            if count > 0, random.chance(0.3) {
-                number[random.int(0..<count)] = strays[random.int(0..<strays.count)]
-            }
-            let suffix = (0..<random.int(0..<4)).map { _ in UInt8(random.int(0..<256)) }
-            let line = prefix + number + suffix
-            let expected = PackedDigitsTests.reference(number)
-            // In a buffer of exactly the line's bytes, so a read before the line's start or
-            // past its end leaves it (AddressSanitizer, in the parser fuzzer, reports that).
-            let exact = UnsafeMutableRawBufferPointer.allocate(byteCount: line.count, alignment: 1)
-            defer { exact.deallocate() }
-            line.withUnsafeBytes { exact.copyMemory(from: $0) }
-            withExtendedLifetime(exact) { () -> Void in
-                let bytes = UnsafeRawBufferPointer(exact)
-                let field = UnsafeRawBufferPointer(
-                    rebasing: bytes[prefix.count..<(prefix.count + count)])
-                let start = bytes.baseAddress
+            let sample = FieldInLine(&random, count: count, symbols: digits, strays: strays)
+            let expected = PackedDigitsTests.reference(sample.field)
+            sample.withExactBuffer { field, start in
                 #expect(
                     PhoneNumber(digits: field, readableFrom: start)?.rawValue == expected,
-                    "round \(round): \(line)")
+                    "round \(round): \(sample.line)")
                 let imsi = IMSI(digits: field, readableFrom: start)
-                #expect(imsi?.rawValue == IMSI(digits: field)?.rawValue, "round \(round): \(line)")
+                #expect(
+                    imsi?.rawValue == IMSI(digits: field)?.rawValue,
+                    "round \(round): \(sample.line)")
                 let imei = IMEI(digits: field, readableFrom: start)
-                #expect(imei?.rawValue == IMEI(digits: field)?.rawValue, "round \(round): \(line)")
-                guard (1...16).contains(count), prefix.count + count >= 16,
+                #expect(
+                    imei?.rawValue == IMEI(digits: field)?.rawValue,
+                    "round \(round): \(sample.line)")
+                guard (1...16).contains(count), sample.prefix.count + count >= 16,
                     let end = field.baseAddress.map({ $0 + count })
                 else { return }
                 let twin = catpool_digits16_portable(end, Int32(count))
-                #expect(catpool_digits16(end, Int32(count)) == twin, "round \(round): \(line)")
-                let plain = number.allSatisfy { $0 &- 0x30 < 10 }
+                #expect(
+                    catpool_digits16(end, Int32(count)) == twin, "round \(round): \(sample.line)")
+                let plain = sample.field.allSatisfy { $0 &- 0x30 < 10 }
                 #expect(twin == (plain ? expected.map { $0 - PackedDigits.power(count) } : .max))
             }
         }
