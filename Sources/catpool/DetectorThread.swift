@@ -104,6 +104,7 @@ final class DetectorThread: DetectionRunner {
 
     /// The detector thread: applies batches in order until told to finish or stop.
     private static func run(_ work: HandOff<Work>, _ done: HandOff<Done>) {
+        markAsBatchWork()
         guard case .start(let stage) = work.receive() else {
             preconditionFailure("the detector thread needs its stage first")
         }
