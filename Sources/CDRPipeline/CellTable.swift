@@ -325,6 +325,22 @@ struct LocationIndex {
         location.site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + location.name
     }
 
+    /// Sets each record's location (`location(of:cells:)`): the cells seen before in one
+    /// loop of independent loads, then the others.
+    mutating func locate(
+        _ items: UnsafeMutableBufferPointer<DetectionStage.Item>, cells: CellInterner
+    ) {
+        locationOfCell.withUnsafeBufferPointer { known in
+            for index in items.indices {
+                let cell = Int(items[index].record.cell.rawValue)
+                items[index].location = cell < known.count ? known[cell] : -1
+            }
+        }
+        for index in items.indices where items[index].location < 0 {
+            items[index].location = location(of: items[index].record.cell, cells: cells)
+        }
+    }
+
     /// The location of an interned cell, looked up once per cell.
     @inline(__always)
     mutating func location(of cell: CellID, cells: CellInterner) -> Int32 {

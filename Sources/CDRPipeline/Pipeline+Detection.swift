@@ -7,7 +7,7 @@ extension Pipeline {
     /// Ends the run: evaluates the windows still open and writes the last decisions.
     public mutating func finish(into output: inout PipelineOutput) {
         guard detection != nil else { return }
-        if !batch.isEmpty { detection?.feed(&batch, into: &detected) }
+        if !batch.isEmpty { feedBatch() }
         detection?.finish(into: &detected)
         writeDetected(into: &output)
         evidence?.releaseAll(into: &output.evidence)
@@ -18,7 +18,7 @@ extension Pipeline {
     /// decisions go out at once.
     public mutating func flush(into output: inout PipelineOutput) {
         guard detection != nil else { return }
-        if !batch.isEmpty { detection?.feed(&batch, into: &detected) }
+        if !batch.isEmpty { feedBatch() }
         detection?.flush(into: &detected)
         writeDetected(into: &output)
         evidence?.release(before: detected.counts.watermark, into: &output.evidence)
@@ -46,18 +46,28 @@ extension Pipeline {
                 return
             }
         }
-        let location = locations.location(of: record.cell, cells: cells)
-        batch.append(DetectionStage.Item(record: record, location: location))
-        if batch.count == DetectionStage.batchCapacity {
-            detection?.feed(&batch, into: &detected)
-        }
+        // Located a batch at a time (`feedBatch`).
+        batch.append(DetectionStage.Item(record: record, location: -1))
+        if batch.count == DetectionStage.batchCapacity { feedBatch() }
+    }
+
+    /// Locates the batch's records and hands it to the detection stage.
+    ///
+    /// The cell → location loads of a whole batch run in one loop of independent loads, which
+    /// the processor overlaps; made one per record, between parsing one line and the next,
+    /// each waited for its cache miss (with 60,000 cells, a quarter of a second of a 4 M-record
+    /// day).
+    private mutating func feedBatch() {
+        let cells = self.cells
+        batch.withUnsafeMutableBufferPointer { locations.locate($0, cells: cells) }
+        detection?.feed(&batch, into: &detected)
     }
 
     /// Hands the chunk's records on to the detection stage and writes the decisions it has
     /// made so far.
     mutating func handOverToDetection(into output: inout PipelineOutput) {
         guard detection != nil else { return }
-        if !batch.isEmpty { detection?.feed(&batch, into: &detected) }
+        if !batch.isEmpty { feedBatch() }
         writeDetected(into: &output)
         evidence?.release(before: detected.counts.watermark, into: &output.evidence)
     }
