@@ -67,10 +67,13 @@ public enum RecordType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
 public struct CellID: Hashable, Comparable, Sendable {
     public let rawValue: UInt32
 
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// A cell that could not be interned: the interner was at its limit.
-    public static let overflow = CellID(rawValue: .max)
+    ///
+    /// Computed and inlinable, not a stored static: the pipeline tests every record against
+    /// it, and another module reads a stored static through a once-only initialisation check.
+    @inlinable public static var overflow: CellID { CellID(rawValue: .max) }
 
     public static func < (lhs: CellID, rhs: CellID) -> Bool { lhs.rawValue < rhs.rawValue }
 }

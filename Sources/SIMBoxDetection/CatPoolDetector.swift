@@ -125,7 +125,8 @@ public struct CatPoolDetector: ~Copyable {
     /// Whether records of `type` matter to the detector: calls and data sessions do; SMS
     /// do not (no feature counts them, and a SIM's identity comes with its calls), so a
     /// caller may skip them — a quarter of a day's records, and as many cache misses.
-    @inline(__always)
+    /// (Inlinable: the pipeline asks for every record, from another module.)
+    @inlinable
     public static func uses(_ type: RecordType) -> Bool {
         type == .moc || type == .mtc || type == .data
     }
