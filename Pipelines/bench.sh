@@ -96,7 +96,7 @@ print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")
     # Each run's time over the zstd run just before it, then the median: the machine's speed
     # drifts between runs, and a pair measured a few seconds apart shares one speed.
     paired=$(paste -d' ' <(printf '%s\n' ${times[$job]}) <(printf '%s\n' ${times[zstd]}) \
-      | awk '{ printf "%.4f\n", $2 > 0 ? $1 / $2 : 0 }' | median)
+      | awk '{ printf "%.4f\n", ($2 > 0 ? $1 / $2 : 0) }' | median)
     highest=$(printf '%s\n' ${peaks[$job]} | sort -n | tail -1)
     awk -v city="$name" -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" \
       -v kb="$highest" -v all="${times[$job]% }" -v p="$paired" \
