@@ -34,6 +34,7 @@ final class DecodingReader: Sendable {
 
     private let inputs: [String]
     private let hashes: Bool
+    private let sharesCores: Bool
     /// Decoded buffers free to fill: all of them at the start.
     private let free: HandOff<UnsafeMutableRawBufferPointer>
     /// What the reader has read, in order.
@@ -46,10 +47,13 @@ final class DecodingReader: Sendable {
     ///   - inputs: file paths; `-` is stdin.
     ///   - hashes: computes each input's SHA-256 (`--stats` reports it): about 2 GB/s of CPU
     ///     with SHA-NI, half a second of a dense city's 954 MB day, so only when asked.
+    ///   - sharesCores: whether two other busy threads run beside it (`detect`): it then runs
+    ///     as batch work (`markAsBatchWork`).
     ///   - bufferCount: decoded chunks that may wait for the parser at once.
-    init(inputs: [String], hashes: Bool, bufferCount: Int = 16) {
+    init(inputs: [String], hashes: Bool, sharesCores: Bool = false, bufferCount: Int = 16) {
         self.inputs = inputs
         self.hashes = hashes
+        self.sharesCores = sharesCores
         free = HandOff(capacity: bufferCount)
         events = HandOff(capacity: bufferCount + 4)
         for _ in 0..<bufferCount {
@@ -80,6 +84,7 @@ final class DecodingReader: Sendable {
     private func takeBuffer() -> UnsafeMutableRawBufferPointer { free.receive() }
 
     private func run() {
+        if sharesCores { markAsBatchWork() }
         lowerThreadPriority()
         let readBuffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: Self.readSize, alignment: 64)
@@ -175,20 +180,20 @@ private func hexDigits(_ byte: UInt8) -> String {
     return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
 }
 
-/// Marks the calling thread as batch work (`markAsBatchWork`) and lowers its scheduling
-/// priority a step (Linux: nice is per thread).
+/// Lowers the calling thread's scheduling priority a step (Linux: nice is per thread).
 ///
 /// The reader, the parser and the detector are three busy threads; on two cores all three
 /// are often runnable. The reader and parser run at nice 3, so the detector, which the
 /// others feed and never wait for, keeps a core when it has work and yields it when it has
 /// none (paired runs on a city day: 4.5-5.9 s with, 4.6-6.3 s without).
 func lowerThreadPriority() {
-    markAsBatchWork()
     _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(catpool_thread_id()), 3)
 }
 
 /// Tells the scheduler the calling thread is CPU-bound batch work (Linux `SCHED_BATCH`):
 /// a thread that wakes then waits for the next tick instead of preempting it.
+///
+/// Only `detect`'s threads ask for it: `check` has two threads for two cores.
 ///
 /// Three busy threads on two cores otherwise switch about 400 times a second, each switch
 /// leaving the incoming thread's data out of the core's cache. As batch threads they are

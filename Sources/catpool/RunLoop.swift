@@ -56,9 +56,14 @@ struct RunLoop {
     private func read(into pipeline: inout Pipeline, writer: inout RunWriter)
         -> (RunFailure?, AtomicFileWriter?)
     {
-        let reader = DecodingReader(inputs: options.inputs, hashes: options.stats != nil)
+        let detecting = configuration.detection != nil
+        let reader = DecodingReader(
+            inputs: options.inputs, hashes: options.stats != nil, sharesCores: detecting)
         reader.start()
-        if configuration.detection != nil { lowerThreadPriority() }
+        if detecting {
+            markAsBatchWork()
+            lowerThreadPriority()
+        }
         var inputName = "-"
         var isInInput = false
         do {

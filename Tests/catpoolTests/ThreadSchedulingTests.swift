@@ -3,8 +3,8 @@ import Testing
 
 @testable import catpool
 
-/// The scheduling the executable asks for its busy threads: the reader and the parser as
-/// lowered batch work, the detector as batch work at its own priority.
+/// The scheduling the executable asks for its busy threads in `detect`: the reader and the
+/// parser as lowered batch work, the detector as batch work at its own priority.
 struct ThreadSchedulingTests {
     /// Runs `body` on a new thread and returns that thread's policy and nice value after it.
     private static func onNewThread(_ body: @escaping @Sendable () -> Void) -> (Int32, Int32) {
@@ -28,7 +28,10 @@ struct ThreadSchedulingTests {
     }
 
     @Test func readerAndParserRunAsLoweredBatchWork() {
-        let (policy, nice) = Self.onNewThread { lowerThreadPriority() }
+        let (policy, nice) = Self.onNewThread {
+            markAsBatchWork()
+            lowerThreadPriority()
+        }
         #expect(policy == 3, "SCHED_BATCH")
         #expect(nice == 3)
     }
