@@ -55,8 +55,8 @@ extension Pipeline {
     ///
     /// The cell → location loads of a whole batch run in one loop of independent loads, which
     /// the processor overlaps; made one per record, between parsing one line and the next,
-    /// each waited for its cache miss (with 60,000 cells, a quarter of a second of a 4 M-record
-    /// day).
+    /// each waited for its cache miss (with 60,000 cells the lookups took 0.22 s of a 4 M-record
+    /// day's parsing; batched, 0.11 s less).
     private mutating func feedBatch() {
         let cells = self.cells
         batch.withUnsafeMutableBufferPointer { locations.locate($0, cells: cells) }

@@ -140,8 +140,9 @@ static inline __attribute__((always_inline)) catpool_nibbles16 catpool_pack16(
 #define CATPOOL_SCHED_BATCH 3
 #endif
 
-/// Marks the calling thread (Linux) as a CPU-bound batch thread: the scheduler then does not
-/// preempt it for a thread that just woke, so busy threads sharing cores switch less often.
+/// Marks the calling thread (Linux) as a CPU-bound batch thread: when it wakes, it waits for
+/// the scheduler's next tick instead of preempting the thread running, so busy batch threads
+/// sharing cores switch less often. Returns 0, or -1 where the system refuses.
 static inline int catpool_schedule_as_batch(void) {
 #if defined(__linux__)
     struct sched_param parameters = {0};

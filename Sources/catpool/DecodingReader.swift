@@ -197,9 +197,8 @@ func lowerThreadPriority() {
 ///
 /// Three busy threads on two cores otherwise switch about 400 times a second, each switch
 /// leaving the incoming thread's data out of the core's cache. As batch threads they are
-/// preempted 60 % less often; on the dense day detection was faster in 8 of 11 rotated
-/// rounds (docs/operations.md). It asks for no privilege; where it is refused, nothing
-/// changes.
+/// preempted 58 % less often (docs/operations.md); the wall time's change is within this
+/// VM's noise. It asks for no privilege; where it is refused, nothing changes.
 func markAsBatchWork() {
     _ = catpool_schedule_as_batch()
 }

@@ -129,7 +129,7 @@ struct OneLoadDigitsTests {
             let count = random.int(0..<21)
             let sample = FieldInLine(&random, count: count, symbols: digits, strays: strays)
             let expected = PackedDigitsTests.reference(sample.field)
-            sample.withExactBuffer { field, start in
+            sample.withGuardedLine { field, start in
                 #expect(
                     PhoneNumber(digits: field, readableFrom: start)?.rawValue == expected,
                     "round \(round): \(sample.line)")
