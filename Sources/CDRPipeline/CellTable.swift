@@ -342,7 +342,6 @@ struct LocationIndex {
     }
 
     /// The location of an interned cell, looked up once per cell.
-    @inline(__always)
     mutating func location(of cell: CellID, cells: CellInterner) -> Int32 {
         let index = Int(cell.rawValue)
         if index < locationOfCell.count, locationOfCell[index] >= 0 { return locationOfCell[index] }

@@ -418,8 +418,7 @@ public struct CallRecordParser: Sendable {
         record = CallRecord(
             eventTime: time, type: type, imsi: imsi, imei: imei, msisdn: msisdn, peer: peer,
             durationSeconds: duration,
-            cell: lineStart.map { cells.intern(cellField, readableFrom: $0) }
-                ?? cells.intern(cellField))
+            cell: cells.intern(cellField, readableFrom: lineStart))
         return .record
     }
 

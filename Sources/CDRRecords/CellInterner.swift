@@ -42,17 +42,13 @@ public final class CellInterner {
 
     /// Returns the id of `token`, assigning the next id when it is new, or `.overflow` when it
     /// is new and `limit` cells are interned already.
-    @inline(__always)
-    public func intern(_ token: UnsafeRawBufferPointer) -> CellID {
-        if let key = PackedSlot(packing: token) { return intern(packed: key, token) }
-        return intern(hashed: token)
-    }
-
-    /// `intern(_:)` for a token inside a line that starts at `readableStart`: the token is
-    /// packed in one or two 16-byte loads (`PackedSlot.init(packing:readableFrom:)`).
+    ///
+    /// - Parameter readableStart: the start of the line the token is in, when it is in one:
+    ///   the token is then packed in one or two 16-byte loads
+    ///   (`PackedSlot.init(packing:readableFrom:)`).
     @inline(__always)
     public func intern(
-        _ token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer
+        _ token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer? = nil
     )
         -> CellID
     {
@@ -218,14 +214,14 @@ struct PackedSlot: ProbeSlot {
     /// Packs `token` as `init?(packing:)` does, in 16-byte loads (`catpool_pack16`) that end
     /// at the token's end or lie inside it: a token of 16 bytes or more needs nothing else
     /// readable; a shorter one needs the 16 bytes before its end, from `readableStart` on
-    /// (the start of its line), or it is packed a word at a time.
+    /// (the start of its line), or, with `nil` there or fewer bytes, is packed a word at a time.
     @inline(__always)
-    init?(packing token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer) {
+    init?(packing token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?) {
         let count = token.count
         guard count > 0, count <= Self.maxLength, let base = token.baseAddress else { return nil }
         let end = base + count
         guard count >= 16 else {
-            guard readableStart.distance(to: end) >= 16 else {
+            guard let readableStart, readableStart.distance(to: end) >= 16 else {
                 guard let packed = PackedSlot(packing: token) else { return nil }
                 self = packed
                 return
