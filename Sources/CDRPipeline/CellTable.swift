@@ -56,7 +56,11 @@ public struct CellTable: Sendable {
     public init(bytes: [UInt8]) throws(CellTableError) {
         // Bytes, not Strings, until a field is kept: a 60,000-cell table took 0.1 s split
         // into Strings line by line and field by field, as long as 4 M records take to parse.
+        // (Still 6,700 instructions a cell after that, in reading the coordinates with
+        // `strtod`, a site name a line, and a field array a line: 1,500 now.)
         let lines = Self.lines(of: bytes)
+        // Most tables are ASCII throughout, and then no name needs looking at again.
+        let isAllASCII = bytes.withUnsafeBytes { Self.isASCII($0) }
         guard let headerIndex = lines.firstIndex(where: { Self.isContent(bytes[$0]) }) else {
             return
         }
@@ -78,6 +82,9 @@ public struct CellTable: Sendable {
         var cells: [(name: Range<Int>, line: Int, entry: Entry)] = []
         cells.reserveCapacity(lines.count - headerIndex)
         var siteNumbers: [String: UInt32] = [:]
+        // A site's cells are usually listed together: the site of the line before, by bytes.
+        var previousSite: (bytes: Range<Int>, number: UInt32)?
+        var fields: [Range<Int>] = []
         for index in lines.indices.dropFirst(headerIndex + 1) {
             let line = bytes[lines[index]]
             guard Self.isContent(line) else { continue }
@@ -86,7 +93,7 @@ public struct CellTable: Sendable {
                 Self.firstRepeat(in: cells, of: cellNames, order: Self.byName(cells, cellNames))
                     ?? CellTableError(line: index + 1, reason: reason)
             }
-            let fields = Self.fields(of: line, delimiter)
+            Self.fields(of: line, delimiter, into: &fields)
             @inline(__always) func text(_ column: Int) -> String {
                 String(decoding: bytes[fields[column]], as: UTF8.self)
             }
@@ -95,31 +102,39 @@ public struct CellTable: Sendable {
             else {
                 throw fail("expected \(names.count) fields with a cell and a site")
             }
-            let latText = latColumn.map(text) ?? ""
-            let lonText = lonColumn.map(text) ?? ""
-            let latitude = Double(latText)
-            let longitude = Double(lonText)
-            if (!latText.isEmpty && latitude == nil) || (!lonText.isEmpty && longitude == nil) {
+            @inline(__always) func degrees(_ column: Int?) -> (value: Double?, isEmpty: Bool) {
+                guard let column, !fields[column].isEmpty else { return (nil, true) }
+                return (Self.decimal(bytes[fields[column]]), false)
+            }
+            let (latitude, noLatitude) = degrees(latColumn)
+            let (longitude, noLongitude) = degrees(lonColumn)
+            if (!noLatitude && latitude == nil) || (!noLongitude && longitude == nil) {
                 throw fail("lat and lon must be decimal degrees")
             }
             if let latitude, !(-90...90).contains(latitude) {
-                throw fail("lat must be within -90...90, not \(latText)")
+                throw fail("lat must be within -90...90, not \(latColumn.map(text) ?? "")")
             }
             if let longitude, !(-180...180).contains(longitude) {
-                throw fail("lon must be within -180...180, not \(lonText)")
+                throw fail("lon must be within -180...180, not \(lonColumn.map(text) ?? "")")
             }
-            let siteName = text(siteColumn)
+            let siteBytes = fields[siteColumn]
             let site: UInt32
-            if let known = siteNumbers[siteName] {
-                site = known
+            if let previousSite, bytes[previousSite.bytes] == bytes[siteBytes] {
+                site = previousSite.number
             } else {
-                site = UInt32(siteNames.count)
-                siteNumbers[siteName] = site
-                siteNames.append(siteName)
+                let siteName = text(siteColumn)
+                if let known = siteNumbers[siteName] {
+                    site = known
+                } else {
+                    site = UInt32(siteNames.count)
+                    siteNumbers[siteName] = site
+                    siteNames.append(siteName)
+                }
             }
+            previousSite = (siteBytes, site)
             let nameStart = cellNames.count
             let rawName = bytes[fields[cellColumn]]
-            if Self.isASCII(rawName) {
+            if isAllASCII || Self.isASCII(rawName) {
                 cellNames.append(contentsOf: rawName)
             } else {
                 cellNames.append(contentsOf: String(decoding: rawName, as: UTF8.self).utf8)
@@ -140,7 +155,7 @@ public struct CellTable: Sendable {
         entries.reserveCapacity(order.count)
         for index in order {
             let name = cellNames[cells[index].name]
-            if !Self.isASCII(name) {
+            if !isAllASCII, !Self.isASCII(name) {
                 nonASCII[String(decoding: name, as: UTF8.self)] = Int32(entries.count)
             }
             self.names.append(contentsOf: name)
@@ -202,30 +217,117 @@ public struct CellTable: Sendable {
             return nonASCII[name].map { site(at: Int($0)) }
         }
         var name = name
-        return name.withUTF8 { key -> Site? in
-            names.withUnsafeBytes { names -> Site? in
-                let key = UnsafeRawBufferPointer(key)
-                var low = 0
-                var high = entries.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    let start = middle == 0 ? 0 : Int(nameEnds[middle - 1])
-                    let order = Self.compare(
-                        names, start..<Int(nameEnds[middle]), key, 0..<key.count)
-                    if order == 0 { return site(at: middle) }
-                    if order < 0 {
-                        low = middle + 1
-                    } else {
-                        high = middle
-                    }
+        return name.withUTF8 { entry(ofASCII: UnsafeRawBufferPointer($0)) }.map(site(at:))
+    }
+
+    /// Where the table lists the cell whose token is `token` (as `site(ofCell:)` finds it,
+    /// without making a `String` of an ASCII token), or `nil` when it does not.
+    func entry(ofCell token: UnsafeRawBufferPointer) -> Int? {
+        guard Self.isASCII(token) else {
+            return nonASCII[String(decoding: token, as: UTF8.self)].map(Int.init)
+        }
+        return entry(ofASCII: token)
+    }
+
+    /// The site of a listed cell, with the cell's coordinates.
+    func site(atEntry entry: Int) -> Site { site(at: entry) }
+
+    /// The number of a listed cell's site: from 0 to `siteCount`, one per site name.
+    func siteNumber(atEntry entry: Int) -> Int { Int(entries[entry].site) }
+
+    /// The number of distinct sites.
+    var siteCount: Int { siteNames.count }
+
+    /// Each site's number (`siteNumber(atEntry:)`) by its name.
+    var siteNumbersByName: [String: Int] {
+        Dictionary(uniqueKeysWithValues: siteNames.enumerated().map { ($1, $0) })
+    }
+
+    /// The index of the cell named `key`, by a binary search of the names' bytes.
+    private func entry(ofASCII key: UnsafeRawBufferPointer) -> Int? {
+        names.withUnsafeBytes { names -> Int? in
+            var low = 0
+            var high = entries.count
+            while low < high {
+                let middle = (low + high) / 2
+                let start = middle == 0 ? 0 : Int(nameEnds[middle - 1])
+                let order = Self.compare(names, start..<Int(nameEnds[middle]), key, 0..<key.count)
+                if order == 0 { return middle }
+                if order < 0 {
+                    low = middle + 1
+                } else {
+                    high = middle
                 }
-                return nil
             }
+            return nil
         }
     }
 
     private static func isASCII<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
         bytes.allSatisfy { $0 < 0x80 }
+    }
+
+    private static func isASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBytes { isASCII($0) }
+    }
+
+    /// Whether no byte has its top bit set, eight bytes at a time.
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index &+ 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 { return false }
+            index &+= 8
+        }
+        while index < bytes.count {
+            if bytes[index] >= 0x80 { return false }
+            index &+= 1
+        }
+        return true
+    }
+
+    /// The value of a decimal number, as `Double(String)` reads it.
+    ///
+    /// The usual coordinate (`-?digits.digits`, at most 15 digits) is read here: its digits
+    /// make an integer below 2^53 and its fraction a power of ten below 10^15, both exact in
+    /// a `Double`, so one division rounds correctly (Clinger's fast path) and gives what
+    /// `strtod` gives. Anything else (exponents, `+`, more digits, `nan`) goes to
+    /// `Double(String)`.
+    static func decimal(_ field: ArraySlice<UInt8>) -> Double? {
+        let exact = field.withUnsafeBytes { bytes -> Double? in
+            var index = 0
+            let isNegative = bytes.first == 0x2D
+            if isNegative { index = 1 }
+            var mantissa: UInt64 = 0
+            var digits = 0
+            var fractionDigits = 0
+            var integerDigits = 0
+            var seenPoint = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0x2E, !seenPoint {
+                    seenPoint = true
+                } else if byte &- 0x30 < 10 {
+                    mantissa = mantissa &* 10 &+ UInt64(byte &- 0x30)
+                    digits &+= 1
+                    if seenPoint { fractionDigits &+= 1 } else { integerDigits &+= 1 }
+                } else {
+                    return nil
+                }
+                index &+= 1
+            }
+            guard integerDigits > 0, !seenPoint || fractionDigits > 0, digits <= 15 else {
+                return nil
+            }
+            let magnitude = Double(mantissa) / powersOfTen[fractionDigits]
+            return isNegative ? -magnitude : magnitude
+        }
+        return exact ?? Double(String(decoding: field, as: UTF8.self))
+    }
+
+    /// The powers of ten from 10^0 to 10^15, each exact in a `Double`.
+    private static let powersOfTen: [Double] = (0...15).map { power in
+        (0..<power).reduce(1.0) { value, _ in value * 10 }
     }
 
     /// How `a[aRange]` orders against `b[bRange]` byte by byte, a prefix first: negative,
@@ -272,13 +374,21 @@ public struct CellTable: Sendable {
 
     private static func fields(of line: ArraySlice<UInt8>, _ delimiter: UInt8) -> [Range<Int>] {
         var fields: [Range<Int>] = []
+        Self.fields(of: line, delimiter, into: &fields)
+        return fields
+    }
+
+    /// The fields' ranges in `fields`, whose storage is kept from line to line.
+    private static func fields(
+        of line: ArraySlice<UInt8>, _ delimiter: UInt8, into fields: inout [Range<Int>]
+    ) {
+        fields.removeAll(keepingCapacity: true)
         var start = line.startIndex
         while let end = line[start...].firstIndex(of: delimiter) {
             fields.append(start..<end)
             start = end + 1
         }
         fields.append(start..<line.endIndex)
-        return fields
     }
 
     public var isEmpty: Bool { entries.isEmpty }
@@ -299,11 +409,17 @@ struct LocationIndex {
 
     let table: CellTable
     private(set) var locations: [Location] = []
-    private var numberByName: [String: Int32] = [:]
+    /// The locations of cells the table does not list, by the cell's name.
+    private var numberOfUnlistedCell: [String: Int32] = [:]
     /// Cell id → location number (-1: not looked up yet).
     private var locationOfCell: [Int32] = []
+    /// Site number in `table` → location number (-1: no cell of it looked up yet).
+    private var locationOfSite: [Int32]
 
-    init(table: CellTable) { self.table = table }
+    init(table: CellTable) {
+        self.table = table
+        locationOfSite = Array(repeating: -1, count: table.siteCount)
+    }
 
     /// Takes the locations of an earlier run, numbered as they were (the detector's saved
     /// state refers to them by number); cells find theirs again as they appear.
@@ -311,18 +427,24 @@ struct LocationIndex {
     /// - Returns: `false` when two of them are one location (a damaged or forged file).
     mutating func restore(_ saved: [Location]) -> Bool {
         locations = saved
-        numberByName = [:]
+        numberOfUnlistedCell = [:]
+        locationOfCell = []
+        locationOfSite = Array(repeating: -1, count: table.siteCount)
+        let siteNumbers = table.siteNumbersByName
+        var savedSites: Set<String> = []
         for (number, location) in saved.enumerated() {
-            guard numberByName.updateValue(Int32(number), forKey: Self.key(location)) == nil else {
-                return false
+            guard let site = location.site else {
+                guard numberOfUnlistedCell.updateValue(Int32(number), forKey: location.name) == nil
+                else { return false }
+                continue
+            }
+            guard savedSites.insert(site.name).inserted else { return false }
+            // A site this table no longer lists keeps its number; no cell comes to it.
+            if let siteNumber = siteNumbers[site.name] {
+                locationOfSite[siteNumber] = Int32(number)
             }
         }
-        locationOfCell = []
         return true
-    }
-
-    private static func key(_ location: Location) -> String {
-        location.site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + location.name
     }
 
     /// Sets each record's location (`location(of:cells:)`): the cells seen before in one
@@ -341,21 +463,34 @@ struct LocationIndex {
         }
     }
 
-    /// The location of an interned cell, looked up once per cell.
+    /// The location of an interned cell, looked up once per cell: its site's, or its own when
+    /// the table does not list it; numbered when first met.
+    ///
+    /// A listed cell is found by its token's bytes and its site by number, so no `String` is
+    /// made but once per site (with 60,000 cells, strings and keys for each cost 0.05 s of a
+    /// day's parsing). A site's location takes the coordinates of its first cell met.
     mutating func location(of cell: CellID, cells: CellInterner) -> Int32 {
         let index = Int(cell.rawValue)
         if index < locationOfCell.count, locationOfCell[index] >= 0 { return locationOfCell[index] }
         while locationOfCell.count <= index { locationOfCell.append(-1) }
-        let name = cells.name(of: cell)
-        let site = table.site(ofCell: name)
-        let key = site.map { "site\u{0}" + $0.name } ?? "cell\u{0}" + name
         let number: Int32
-        if let known = numberByName[key] {
-            number = known
+        if !table.isEmpty, let entry = cells.withToken(of: cell, table.entry(ofCell:)) {
+            let siteNumber = table.siteNumber(atEntry: entry)
+            if locationOfSite[siteNumber] < 0 {
+                let site = table.site(atEntry: entry)
+                locationOfSite[siteNumber] = Int32(locations.count)
+                locations.append(Location(name: site.name, site: site))
+            }
+            number = locationOfSite[siteNumber]
         } else {
-            number = Int32(locations.count)
-            numberByName[key] = number
-            locations.append(Location(name: site?.name ?? name, site: site))
+            let name = cells.name(of: cell)
+            if let known = numberOfUnlistedCell[name] {
+                number = known
+            } else {
+                number = Int32(locations.count)
+                numberOfUnlistedCell[name] = number
+                locations.append(Location(name: name, site: nil))
+            }
         }
         locationOfCell[index] = number
         return number

@@ -45,8 +45,15 @@ public struct Pipeline {
     var describedRejects = 0
     /// Runs the detection stage; `nil` without detection (`catpool check`).
     var detection: (any DetectionRunner)?
-    /// Records for the detection stage, handed over when full and at each chunk's end.
+    /// Records for the detection stage, handed over when full and at each chunk's end; a
+    /// record's cell is its place in `cellQueue` until the batch is handed over.
     var batch: [DetectionStage.Item] = []
+    /// With detection, every record's cell token, interned when the batch is handed over.
+    var cellQueue = CellQueue(capacity: 0)
+    /// The ids `cellQueue` gave, by place (kept to reuse its storage).
+    var queuedCellIDs: [CellID] = []
+    /// Without detection no cell is looked up.
+    private let ignoredCells = IgnoredCells()
     /// What the detection stage has decided and not yet been written.
     var detected = DetectionStage.Output()
     /// Records not detected on because their cell was new when the cell table was full.
@@ -99,6 +106,7 @@ public struct Pipeline {
         if let stage {
             restoredWatermark = stage.restoredWatermark
             batch.reserveCapacity(DetectionStage.batchCapacity)
+            cellQueue = CellQueue(capacity: Self.cellQueueCapacity)
             detection = runner(stage)
         } else {
             restoredWatermark = nil
@@ -227,7 +235,13 @@ public struct Pipeline {
             return
         }
         // In place (optional chaining, not a copy): the parser caches the current day.
-        guard let outcome = parser?.parse(bytes, cells: cells, into: &record) else { return }
+        let parsed: CallRecordParser.Outcome?
+        if detection != nil {
+            parsed = parser?.parse(bytes, cellsTo: cellQueue, into: &record)
+        } else {
+            parsed = parser?.parse(bytes, cellsTo: ignoredCells, into: &record)
+        }
+        guard let outcome = parsed else { return }
         switch outcome {
         case .record:
             statistics.recordsByType[Int(record.type.rawValue)] += 1
@@ -244,7 +258,12 @@ public struct Pipeline {
                     imsi: record.imsi, time: time, line: line.number, text: bytes,
                     into: &output.evidence)
             }
-            if detection != nil, CatPoolDetector.uses(record.type) { detect(record, into: &output) }
+            if detection != nil {
+                if CatPoolDetector.uses(record.type) { detect(record) }
+                // Records the detector does not use queue their cells too, so that ids stay
+                // in order of first appearance; the queue is emptied at least this often.
+                if cellQueue.count == Self.cellQueueCapacity { feedBatch() }
+            }
         case .otherType:
             if !adoptIfHeader(bytes) {
                 statistics.otherTypes += 1

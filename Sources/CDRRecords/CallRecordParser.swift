@@ -62,12 +62,39 @@ public struct CallRecordParser: Sendable {
     public mutating func parse(
         _ line: UnsafeRawBufferPointer, cells: CellInterner, into record: inout CallRecord
     ) -> Outcome {
+        parse(line, interning: cells, queueing: nil, into: &record)
+    }
+
+    /// Parses `line` into `record`, queueing the cell token (the record's `cell` is its place
+    /// in `queue` until the queue is resolved).
+    public mutating func parse(
+        _ line: UnsafeRawBufferPointer, cellsTo queue: CellQueue, into record: inout CallRecord
+    ) -> Outcome {
+        parse(line, interning: nil, queueing: queue, into: &record)
+    }
+
+    /// Parses `line` into `record` without looking its cell up (the record's `cell` is 0).
+    public mutating func parse(
+        _ line: UnsafeRawBufferPointer, cellsTo ignored: IgnoredCells, into record: inout CallRecord
+    ) -> Outcome {
+        parse(line, interning: nil, queueing: nil, into: &record)
+    }
+
+    /// The one parser behind the three: the cell token is interned in `cells`, queued in
+    /// `queue`, or (both `nil`) not looked up. (Not generic over where the token goes: the
+    /// specialised generic copied the parser, arrays and all, for every line.)
+    private mutating func parse(
+        _ line: UnsafeRawBufferPointer, interning cells: CellInterner?, queueing queue: CellQueue?,
+        into record: inout CallRecord
+    ) -> Outcome {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * Self.fieldCount) { bounds in
             // bounds[2f], bounds[2f+1]: start and end of field f; -1 when it has no column.
             bounds.initialize(repeating: -1)
             let split = split(line, into: bounds)
             if let error = split.error { return .rejected(error) }
-            return read(line, bounds: bounds, trims: split.hasSpaces, cells: cells, into: &record)
+            return read(
+                line, bounds: bounds, trims: split.hasSpaces, cells: cells, queue: queue,
+                into: &record)
         }
     }
 
@@ -329,7 +356,7 @@ public struct CallRecordParser: Sendable {
     ///   looked for and dropped.
     private mutating func read(
         _ line: UnsafeRawBufferPointer, bounds: UnsafeMutableBufferPointer<Int>, trims: Bool,
-        cells: CellInterner,
+        cells: CellInterner?, queue: CellQueue?,
         into record: inout CallRecord
     ) -> Outcome {
         @inline(__always) func field(_ field: ColumnLayout.Field) -> UnsafeRawBufferPointer {
@@ -415,10 +442,18 @@ public struct CallRecordParser: Sendable {
             duration = seconds
         }
 
+        let cell: CellID
+        if let queue {
+            cell = queue.take(cellField, readableFrom: lineStart)
+        } else if let cells {
+            cell = cells.intern(cellField, readableFrom: lineStart)
+        } else {
+            cell = CellID(rawValue: 0)
+        }
         record = CallRecord(
             eventTime: time, type: type, imsi: imsi, imei: imei, msisdn: msisdn, peer: peer,
             durationSeconds: duration,
-            cell: cells.intern(cellField, readableFrom: lineStart))
+            cell: cell)
         return .record
     }
 

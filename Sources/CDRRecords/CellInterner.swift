@@ -53,35 +53,44 @@ public final class CellInterner {
         -> CellID
     {
         if let key = PackedSlot(packing: token, readableFrom: readableStart) {
-            return intern(packed: key, token)
+            return intern(packed: key, hash: key.probeHash)
         }
         return intern(hashed: token)
     }
 
+    /// Returns the id of a packed token whose `probeHash` is `hash`; a new token's bytes are
+    /// unpacked from the key.
     @inline(__always)
-    private func intern(packed key: PackedSlot, _ token: UnsafeRawBufferPointer) -> CellID {
-        let (index, found) = packedSlots.find(key.probeHash) { $0.holds(key) }
+    func intern(packed key: PackedSlot, hash: UInt64) -> CellID {
+        let (index, found) = packedSlots.find(hash) { $0.holds(key) }
         if found { return packedSlots[index].cell }
-        guard let id = newID(token) else { return .overflow }
+        guard count < limit else { return .overflow }
+        key.appendToken(to: &arena)
+        let id = newID()
         packedSlots.fill(index, with: key.with(id: id))
         return CellID(rawValue: UInt32(truncatingIfNeeded: id))
     }
 
-    /// Records a new token's bytes and returns its id, or `nil` past `limit`.
-    private func newID(_ token: UnsafeRawBufferPointer) -> Int? {
-        guard count < limit else { return nil }
+    /// Loads the table slot a packed token with this `probeHash` is looked for in first.
+    @inline(__always)
+    func prefetch(packedHash hash: UInt64) { packedSlots.prefetch(hash) }
+
+    /// The next id, for a token whose bytes were just appended to `arena`.
+    private func newID() -> Int {
         let id = count
         count += 1
-        arena.append(contentsOf: token)
         offsets.append(arena.count)
         return id
     }
 
-    private func intern(hashed token: UnsafeRawBufferPointer) -> CellID {
+    /// Returns the id of a token that does not pack.
+    func intern(hashed token: UnsafeRawBufferPointer) -> CellID {
         let hash = ByteHash.hash(token)
         let (index, found) = hashedSlots.find(hash) { $0.hash == hash && tokenEquals($0.id, token) }
         if found { return CellID(rawValue: UInt32(truncatingIfNeeded: hashedSlots[index].id)) }
-        guard let id = newID(token) else { return .overflow }
+        guard count < limit else { return .overflow }
+        arena.append(contentsOf: token)
+        let id = newID()
         hashedSlots.fill(index, with: HashedSlot(hash: hash, id: id))
         return CellID(rawValue: UInt32(truncatingIfNeeded: id))
     }
@@ -114,6 +123,17 @@ public final class CellInterner {
         let id = Int(cell.rawValue)
         precondition(id < count, "cell id was not issued by this interner")
         return String(decoding: arena[offsets[id]..<offsets[id + 1]], as: UTF8.self)
+    }
+
+    /// Calls `body` with the bytes of an interned cell's token.
+    public func withToken<Result>(
+        of cell: CellID, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let id = Int(cell.rawValue)
+        precondition(id < count, "cell id was not issued by this interner")
+        return arena.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[offsets[id]..<offsets[id + 1]]))
+        }
     }
 
     /// Appends the token of an interned cell to `bytes`.
@@ -294,6 +314,19 @@ struct PackedSlot: ProbeSlot {
         nibbles = (nibbles | nibbles >> 8) & 0x0000_FFFF_0000_FFFF
         nibbles = (nibbles | nibbles >> 16) & 0xFFFF_FFFF
         return nibbles
+    }
+
+    /// Appends the token's bytes: each nibble back to its byte (0-9 from `0`, A `:`, D-F
+    /// `-` `.` `/`).
+    func appendToken(to bytes: inout [UInt8]) {
+        let count = Int(high >> 24 & 0x1F)
+        for index in 0..<count {
+            let nibble =
+                index < 16
+                ? UInt8(truncatingIfNeeded: low >> UInt64(4 * index)) & 0xF
+                : UInt8(truncatingIfNeeded: high >> UInt64(4 * (index - 16))) & 0xF
+            bytes.append(nibble < 10 ? 0x30 | nibble : nibble == 0xA ? 0x3A : 0x20 | nibble)
+        }
     }
 
     static var empty: PackedSlot { PackedSlot(low: 0, high: 0) }

@@ -1,3 +1,4 @@
+import CDRRecords
 import CDRSimulation
 import Testing
 
@@ -89,5 +90,89 @@ struct CellTableTests {
         {
             try Self.table(twice)
         }
+    }
+    /// The quick reading of coordinates against `Double(String)`, bit for bit, over the
+    /// forms it reads itself and those it leaves to `Double(String)`.
+    @Test func readsCoordinatesAsDoubleFromStringDoes() {
+        var random = SimulationRandom(seed: 43, stream: 1)
+        let fixed = [
+            "0", "-0", "-0.0", "00.50", "1.", ".5", "-.5", "+5", "1e3", "1E-2", "nan", "inf",
+            "-", ".", "", " 1", "1 ", "1..2", "1-2", "123456789012345", "1234567890123456",
+            "0.000000000000001", "9007199254740993", "90.0000000000001", "-180.00000000000",
+        ]
+        var inputs = fixed
+        let alphabet = Array("0123456789012345678901234567890123456789.-+e ".utf8)
+        for _ in 0..<20_000 {
+            let length = random.int(1..<20)
+            var bytes = (0..<length).map { _ in UInt8(ascii: "0") + UInt8(random.int(0..<10)) }
+            if random.chance(0.8) { bytes.insert(0x2E, at: random.int(0..<(bytes.count + 1))) }
+            if random.chance(0.4) { bytes.insert(0x2D, at: 0) }
+            if random.chance(0.1) {
+                bytes[random.int(0..<bytes.count)] = alphabet[random.int(0..<alphabet.count)]
+            }
+            inputs.append(String(decoding: bytes, as: UTF8.self))
+        }
+        for input in inputs {
+            let quick = CellTable.decimal(ArraySlice(input.utf8))
+            let reference = Double(input)
+            #expect(
+                quick?.bitPattern == reference?.bitPattern
+                    || (quick?.isNaN == true && reference?.isNaN == true), "\(input)")
+        }
+    }
+
+    /// Cells found by their tokens' bytes and located by site number, against a model that
+    /// names each location by its site's or its cell's name in the order first met, and
+    /// against a second index restored from the first's locations.
+    @Test func locatesCellsAsTheirNamesWould() throws {
+        var random = SimulationRandom(seed: 47, stream: 2)
+        var rows: [String] = []
+        var listed: [String] = []
+        for site in 0..<30 {
+            for sector in 0..<random.int(1..<5) {
+                let cell = "460-00-\(site)-\(sector)"
+                listed.append(cell)
+                rows.append("\(cell),S\(site % 25),\(site).5,\(sector).25")
+            }
+        }
+        rows.append("Z\u{FC}rich-1,S3,1,2")
+        rows.append("caf\u{E9}-2,S40,,")
+        listed += [
+            "Z\u{FC}rich-1", "cafe\u{301}-2", String(decoding: [0x5A, 0xFC], as: UTF8.self),
+        ]
+        rows.shuffle(using: &random)
+        let table = try Self.table(rows)
+        let cells = CellInterner()
+        var index = LocationIndex(table: table)
+        var reference: [String: Int32] = [:]
+        var names: [String] = []
+        var sequence: [CellID] = []
+        for _ in 0..<2_000 {
+            let name =
+                random.chance(0.8)
+                ? listed[random.int(0..<listed.count)] : "unlisted-\(random.int(0..<50))"
+            let cell = cells.intern(name)
+            sequence.append(cell)
+            let site = table.site(ofCell: cells.name(of: cell))
+            let key = site.map { "site " + $0.name } ?? "cell " + cells.name(of: cell)
+            if reference[key] == nil {
+                reference[key] = Int32(names.count)
+                names.append(site?.name ?? cells.name(of: cell))
+            }
+            let location = index.location(of: cell, cells: cells)
+            #expect(location == reference[key], "\(name)")
+        }
+        #expect(index.locations.map(\.name) == names)
+        var restored = LocationIndex(table: table)
+        let restoredAll = restored.restore(index.locations)
+        #expect(restoredAll)
+        for cell in sequence {
+            let again = restored.location(of: cell, cells: cells)
+            #expect(again == index.location(of: cell, cells: cells))
+        }
+        #expect(restored.locations.count == index.locations.count)
+        var twice = LocationIndex(table: table)
+        let restoredTwice = twice.restore(index.locations + [index.locations[0]])
+        #expect(!restoredTwice)
     }
 }

@@ -50,6 +50,39 @@ struct CellInternerTests {
         #expect(cells.lookup("460-99-1-1") == nil && cells.lookup("never seen") == nil)
     }
 
+    /// Tokens queued as lines are parsed and interned a batch at a time give the ids that
+    /// interning each at once gives, in batches of every size, with the table growing inside
+    /// a batch, and tokens that do not pack among them.
+    @Test func aQueueGivesTheIdsOfInterningAtOnce() {
+        var random = SimulationRandom(seed: 5, stream: 92)
+        let queued = CellInterner(expectedCount: 4)
+        let direct = CellInterner(expectedCount: 4)
+        let queue = CellQueue(capacity: 16)
+        var ids: [CellID] = []
+        var tokens: [String] = []
+        func resolve() {
+            queue.resolve(in: queued, into: &ids)
+            #expect(ids.count == tokens.count)
+            for (place, token) in tokens.enumerated() {
+                #expect(ids[place] == direct.intern(token), "\(token)")
+            }
+            tokens.removeAll()
+        }
+        for _ in 0..<40_000 {
+            var token = Self.token(&random)
+            let place = token.withUTF8 { queue.take(UnsafeRawBufferPointer($0), readableFrom: nil) }
+            #expect(place.rawValue == UInt32(tokens.count))
+            tokens.append(token)
+            if random.chance(0.01) { resolve() }
+        }
+        resolve()
+        #expect(queued.count == direct.count && direct.count > 10_000)
+        for id in 0..<direct.count {
+            let cell = CellID(rawValue: UInt32(id))
+            #expect(queued.name(of: cell) == direct.name(of: cell))
+        }
+    }
+
     @Test func tokensThatDifferOnlyInLengthOrSeparatorStayApart() {
         let cells = CellInterner()
         let tokens = [
