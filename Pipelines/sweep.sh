@@ -17,9 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-1}
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "sweep.sh: RUNS must be a whole number of runs, at least 1" >&2; exit 64; }
 data=bench-data/sweep
 mkdir -p "$data"
-for tool in zstd /usr/bin/time; do
+for tool in zstd jq /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "sweep.sh: needs $tool" >&2; exit 69; }
 done
 swift build -c release --product catpool >/dev/null

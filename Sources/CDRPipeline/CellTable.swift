@@ -60,7 +60,7 @@ public struct CellTable: Sendable {
         // `strtod`, a site name a line, and a field array a line: 1,500 now.)
         let lines = Self.lines(of: bytes)
         // Most tables are ASCII throughout, and then no name needs looking at again.
-        let isAllASCII = bytes.withUnsafeBytes { Self.isASCII($0) }
+        let isAllASCII = Self.isASCII(bytes[(lines.first?.lowerBound ?? 0)...])
         guard let headerIndex = lines.firstIndex(where: { Self.isContent(bytes[$0]) }) else {
             return
         }
@@ -232,7 +232,7 @@ public struct CellTable: Sendable {
     /// The site of a listed cell, with the cell's coordinates.
     func site(atEntry entry: Int) -> Site { site(at: entry) }
 
-    /// The number of a listed cell's site: from 0 to `siteCount`, one per site name.
+    /// The number of a listed cell's site, in `0..<siteCount`: one per site name.
     func siteNumber(atEntry entry: Int) -> Int { Int(entries[entry].site) }
 
     /// The number of distinct sites.
@@ -289,7 +289,7 @@ public struct CellTable: Sendable {
     /// The value of a decimal number, as `Double(String)` reads it.
     ///
     /// The usual coordinate (`-?digits.digits`, at most 15 digits) is read here: its digits
-    /// make an integer below 2^53 and its fraction a power of ten below 10^15, both exact in
+    /// make an integer below 2^53 and its fraction a power of ten of at most 10^15, both exact in
     /// a `Double`, so one division rounds correctly (Clinger's fast path) and gives what
     /// `strtod` gives. Anything else (exponents, `+`, more digits, `nan`) goes to
     /// `Double(String)`.

@@ -25,7 +25,8 @@ import SIMBoxDetection
 ///    output when asked for.
 ///
 /// Records the detector uses go to the detection stage in batches of
-/// `DetectionStage.batchCapacity`, and at the end of every chunk; its decisions come back as
+/// `DetectionStage.batchCapacity`, when the cell queue is full (`cellQueueCapacity`), and at
+/// the end of every chunk; their cells are interned as a batch goes. Its decisions come back as
 /// output events. The stage runs inline, or wherever the `DetectionRunner` given to `init`
 /// runs it (the executable: a thread of its own); the output is the same bytes either way.
 ///

@@ -42,6 +42,7 @@ public final class CellQueue {
     public func take(
         _ token: UnsafeRawBufferPointer, readableFrom readableStart: UnsafeRawPointer?
     ) -> CellID {
+        precondition(entries.count < Int(UInt32.max), "resolve the queue before 2^32 tokens")
         let place = CellID(rawValue: UInt32(truncatingIfNeeded: entries.count))
         if let key = PackedSlot(packing: token, readableFrom: readableStart) {
             entries.append(Entry(key: key, hash: key.probeHash))

@@ -124,7 +124,9 @@ struct CellTableTests {
     /// Cells found by their tokens' bytes and located by site number, against a model that
     /// names each location by its site's or its cell's name in the order first met, and
     /// against a second index restored from the first's locations.
-    @Test func locatesCellsAsTheirNamesWould() throws {
+    /// (Rows shuffled, and in site order: a site's cells together, as tables usually list them.)
+    @Test(arguments: [true, false])
+    func locatesCellsAsTheirNamesWould(shuffled: Bool) throws {
         var random = SimulationRandom(seed: 47, stream: 2)
         var rows: [String] = []
         var listed: [String] = []
@@ -140,12 +142,13 @@ struct CellTableTests {
         listed += [
             "Z\u{FC}rich-1", "cafe\u{301}-2", String(decoding: [0x5A, 0xFC], as: UTF8.self),
         ]
-        rows.shuffle(using: &random)
+        if shuffled { rows.shuffle(using: &random) }
         let table = try Self.table(rows)
         let cells = CellInterner()
         var index = LocationIndex(table: table)
         var reference: [String: Int32] = [:]
         var names: [String] = []
+        var sites: [CellTable.Site?] = []
         var sequence: [CellID] = []
         for _ in 0..<2_000 {
             let name =
@@ -158,11 +161,14 @@ struct CellTableTests {
             if reference[key] == nil {
                 reference[key] = Int32(names.count)
                 names.append(site?.name ?? cells.name(of: cell))
+                sites.append(site)
             }
             let location = index.location(of: cell, cells: cells)
             #expect(location == reference[key], "\(name)")
         }
         #expect(index.locations.map(\.name) == names)
+        // A site's location has the coordinates of the first of its cells met.
+        #expect(index.locations.map(\.site) == sites)
         var restored = LocationIndex(table: table)
         let restoredAll = restored.restore(index.locations)
         #expect(restoredAll)
@@ -171,8 +177,15 @@ struct CellTableTests {
             #expect(again == index.location(of: cell, cells: cells))
         }
         #expect(restored.locations.count == index.locations.count)
-        var twice = LocationIndex(table: table)
-        let restoredTwice = twice.restore(index.locations + [index.locations[0]])
-        #expect(!restoredTwice)
+        // Two saved locations that are one: a site's, or a cell's the table does not list.
+        for kept in [
+            index.locations.firstIndex { $0.site != nil },
+            index.locations.firstIndex { $0.site == nil },
+        ] {
+            var twice = LocationIndex(table: table)
+            let restoredTwice = twice.restore(
+                index.locations + [index.locations[try #require(kept)]])
+            #expect(!restoredTwice)
+        }
     }
 }

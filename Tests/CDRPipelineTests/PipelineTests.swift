@@ -4,6 +4,7 @@ import CDRRecords
 import CDRSimulation
 import CDRTestSupport
 import Foundation
+import SIMBoxDetection
 import Testing
 
 struct PipelineTests {
@@ -92,6 +93,31 @@ struct PipelineTests {
             #expect(count == dump.badLines.values.filter { $0 == reason }.count)
         }
         #expect(rejects.allSatisfy { !$0.text.hasSuffix("\r") })
+    }
+
+    /// Cells take ids in the order their records come, whatever their type: records the
+    /// detector does not use (SMS) name cells too, so with the cell cap (1,024 here) filled by
+    /// them, calls at new cells are shed and calls at known ones are not, however the
+    /// records fall into batches and chunks.
+    @Test(arguments: [64, 4096, 1 << 16])
+    func shedsCallsAtCellsPastTheCapInOrderOfFirstAppearance(chunkSize: Int) throws {
+        var lines = ["event_time,record_type,imsi,imei,msisdn,peer,duration_s,cell"]
+        func line(_ type: String, _ sim: Int, _ cell: String) -> String {
+            "2026-11-20T08:00:\(String(format: "%02d", sim % 60))Z,\(type),46000000000\(String(format: "%04d", sim)),"
+                + "35391110797\(String(format: "%04d", sim)),8613000\(String(format: "%06d", sim)),"
+                + "8618500000001,\(type == "MOC" ? "30" : ""),\(cell)"
+        }
+        for index in 0..<1024 { lines.append(line("SMS_MO", index % 50, "460-00-1-\(index)")) }
+        for index in 0..<10 { lines.append(line("MOC", index, "460-00-2-\(index)")) }
+        for index in 0..<5 { lines.append(line("MOC", index, "460-00-1-\(index)")) }
+        lines.append(line("MOC", 7, "cell-with-letters"))
+        let detection = PipelineConfiguration.Detection(limits: StateLimits(maxBytes: 1 << 19))
+        #expect(detection.limits.maxCells == 1024)
+        let (statistics, _) = try Self.run(
+            [("day.csv", Array((lines.joined(separator: "\n") + "\n").utf8))],
+            configuration: PipelineConfiguration(detection: detection), chunkSize: chunkSize)
+        #expect(statistics.records == 1040)
+        #expect(statistics.shedRecords == 11)
     }
 
     @Test func zstdGzipAndPlainGiveTheSameCounts() throws {
