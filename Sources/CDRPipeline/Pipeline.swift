@@ -50,9 +50,9 @@ public struct Pipeline {
     /// record's cell is its place in `cellQueue` until the batch is handed over.
     var batch: [DetectionStage.Item] = []
     /// With detection, every record's cell token, interned when the batch is handed over.
-    var cellQueue = CellQueue(capacity: 0)
-    /// The ids `cellQueue` gave, by place (kept to reuse its storage).
-    var queuedCellIDs: [CellID] = []
+    /// (A constant: passing a variable's class reference to the parser retained and released
+    /// it for every line.)
+    let cellQueue: CellQueue
     /// Without detection no cell is looked up.
     private let ignoredCells = IgnoredCells()
     /// What the detection stage has decided and not yet been written.
@@ -98,6 +98,7 @@ public struct Pipeline {
     ) throws {
         self.configuration = configuration
         cells = CellInterner(limit: configuration.detection?.limits.maxCells ?? Int(UInt32.max - 1))
+        cellQueue = CellQueue(capacity: configuration.detection == nil ? 0 : Self.cellQueueCapacity)
         splitter = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         allowList = configuration.detection.flatMap { $0.allowList.isEmpty ? nil : $0.allowList }
         var locations = LocationIndex(table: configuration.detection?.cellTable ?? CellTable())
@@ -107,7 +108,6 @@ public struct Pipeline {
         if let stage {
             restoredWatermark = stage.restoredWatermark
             batch.reserveCapacity(DetectionStage.batchCapacity)
-            cellQueue = CellQueue(capacity: Self.cellQueueCapacity)
             detection = runner(stage)
         } else {
             restoredWatermark = nil

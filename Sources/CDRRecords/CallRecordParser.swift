@@ -442,14 +442,11 @@ public struct CallRecordParser: Sendable {
             duration = seconds
         }
 
-        let cell: CellID
-        if let queue {
-            cell = queue.take(cellField, readableFrom: lineStart)
-        } else if let cells {
-            cell = cells.intern(cellField, readableFrom: lineStart)
-        } else {
-            cell = CellID(rawValue: 0)
-        }
+        // Optional chaining, not `if let`: a bound reference was retained and released for
+        // every line.
+        let cell =
+            queue?.take(cellField, readableFrom: lineStart)
+            ?? cells?.intern(cellField, readableFrom: lineStart) ?? CellID(rawValue: 0)
         record = CallRecord(
             eventTime: time, type: type, imsi: imsi, imei: imei, msisdn: msisdn, peer: peer,
             durationSeconds: duration,

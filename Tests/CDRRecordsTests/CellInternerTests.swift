@@ -60,10 +60,10 @@ struct CellInternerTests {
         let queued = CellInterner(expectedCount: 4, limit: limit)
         let direct = CellInterner(expectedCount: 4, limit: limit)
         let queue = CellQueue(capacity: 16)
-        var ids: [CellID] = []
         var tokens: [String] = []
         func resolve() {
-            queue.resolve(in: queued, into: &ids)
+            let ids = queue.resolve(in: queued) { Array($0) }
+            #expect(queue.isEmpty)
             #expect(ids.count == tokens.count)
             for (place, token) in tokens.enumerated() {
                 let id = direct.intern(token)
