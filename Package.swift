@@ -11,8 +11,8 @@ let package = Package(
         .library(name: "CDRInput", targets: ["CDRInput"]),
         .library(name: "CDRSimulation", targets: ["CDRSimulation"]),
     ],
-    // Exact versions, the transitive swift-asn1 included: every build of the executable
-    // resolves the same code from its tags, with no Package.resolved (see the README).
+    // Exact versions, the transitive swift-asn1 included; Package.resolved pins the whole
+    // graph to commits (see the README).
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // SHA-256 of each input as read, for `--stats` (issue #12: chain of custody), and the
