@@ -57,10 +57,9 @@ public struct CellTable: Sendable {
         // Bytes, not Strings, until a field is kept: a 60,000-cell table took 0.1 s split
         // into Strings line by line and field by field, as long as 4 M records take to parse.
         // (Still 6,700 instructions a cell after that, in reading the coordinates with
-        // `strtod`, a site name a line, and a field array a line: 1,500 now.)
+        // `strtod`, a site name a line, and a field array a line: about 3,000 now, the sort
+        // by name included.)
         let lines = Self.lines(of: bytes)
-        // Most tables are ASCII throughout, and then no name needs looking at again.
-        let isAllASCII = Self.isASCII(bytes[(lines.first?.lowerBound ?? 0)...])
         guard let headerIndex = lines.firstIndex(where: { Self.isContent(bytes[$0]) }) else {
             return
         }
@@ -81,6 +80,8 @@ public struct CellTable: Sendable {
         var cellNames: [UInt8] = []
         var cells: [(name: Range<Int>, line: Int, entry: Entry)] = []
         cells.reserveCapacity(lines.count - headerIndex)
+        // The cells whose names are not ASCII (in most tables none): found once, as read.
+        var nonASCIICells: [Int] = []
         var siteNumbers: [String: UInt32] = [:]
         // A site's cells are usually listed together: the site of the line before, by bytes.
         var previousSite: (bytes: Range<Int>, number: UInt32)?
@@ -90,8 +91,9 @@ public struct CellTable: Sendable {
             guard Self.isContent(line) else { continue }
             @inline(__always) func fail(_ reason: String) -> CellTableError {
                 // A cell given twice on an earlier line is the first problem in the file.
-                Self.firstRepeat(in: cells, of: cellNames, order: Self.byName(cells, cellNames))
-                    ?? CellTableError(line: index + 1, reason: reason)
+                Self.firstRepeat(
+                    in: cells, of: cellNames, order: Self.byName(cells, cellNames),
+                    nonASCII: nonASCIICells) ?? CellTableError(line: index + 1, reason: reason)
             }
             Self.fields(of: line, delimiter, into: &fields)
             @inline(__always) func text(_ column: Int) -> String {
@@ -102,20 +104,21 @@ public struct CellTable: Sendable {
             else {
                 throw fail("expected \(names.count) fields with a cell and a site")
             }
-            @inline(__always) func degrees(_ column: Int?) -> (value: Double?, isEmpty: Bool) {
-                guard let column, !fields[column].isEmpty else { return (nil, true) }
-                return (Self.decimal(bytes[fields[column]]), false)
+            // A coordinate, `nil` when its column is absent or empty.
+            func degrees(_ column: Int?) throws(CellTableError) -> Double? {
+                guard let column, !fields[column].isEmpty else { return nil }
+                guard let value = Self.decimal(bytes[fields[column]]) else {
+                    throw fail("lat and lon must be decimal degrees")
+                }
+                return value
             }
-            let (latitude, noLatitude) = degrees(latColumn)
-            let (longitude, noLongitude) = degrees(lonColumn)
-            if (!noLatitude && latitude == nil) || (!noLongitude && longitude == nil) {
-                throw fail("lat and lon must be decimal degrees")
+            let latitude = try degrees(latColumn)
+            let longitude = try degrees(lonColumn)
+            if let latColumn, let latitude, !(-90...90).contains(latitude) {
+                throw fail("lat must be within -90...90, not \(text(latColumn))")
             }
-            if let latitude, !(-90...90).contains(latitude) {
-                throw fail("lat must be within -90...90, not \(latColumn.map(text) ?? "")")
-            }
-            if let longitude, !(-180...180).contains(longitude) {
-                throw fail("lon must be within -180...180, not \(lonColumn.map(text) ?? "")")
+            if let lonColumn, let longitude, !(-180...180).contains(longitude) {
+                throw fail("lon must be within -180...180, not \(text(lonColumn))")
             }
             let siteBytes = fields[siteColumn]
             let site: UInt32
@@ -134,9 +137,10 @@ public struct CellTable: Sendable {
             previousSite = (siteBytes, site)
             let nameStart = cellNames.count
             let rawName = bytes[fields[cellColumn]]
-            if isAllASCII || Self.isASCII(rawName) {
+            if Self.isASCII(rawName) {
                 cellNames.append(contentsOf: rawName)
             } else {
+                nonASCIICells.append(cells.count)
                 cellNames.append(contentsOf: String(decoding: rawName, as: UTF8.self).utf8)
             }
             cells.append(
@@ -147,20 +151,24 @@ public struct CellTable: Sendable {
         }
         // With no name given twice, the order by name and line is the order by name.
         let order = Self.byName(cells, cellNames)
-        if let repeated = Self.firstRepeat(in: cells, of: cellNames, order: order) {
+        if let repeated = Self.firstRepeat(
+            in: cells, of: cellNames, order: order, nonASCII: nonASCIICells)
+        {
             throw repeated
         }
         self.names.reserveCapacity(cellNames.count)
         nameEnds.reserveCapacity(order.count)
         entries.reserveCapacity(order.count)
+        var place = [Int32](repeating: 0, count: nonASCIICells.isEmpty ? 0 : cells.count)
         for index in order {
             let name = cellNames[cells[index].name]
-            if !isAllASCII, !Self.isASCII(name) {
-                nonASCII[String(decoding: name, as: UTF8.self)] = Int32(entries.count)
-            }
+            if !place.isEmpty { place[index] = Int32(entries.count) }
             self.names.append(contentsOf: name)
             nameEnds.append(UInt32(self.names.count))
             entries.append(cells[index].entry)
+        }
+        for index in nonASCIICells {
+            nonASCII[String(decoding: cellNames[cells[index].name], as: UTF8.self)] = place[index]
         }
     }
 
@@ -181,10 +189,10 @@ public struct CellTable: Sendable {
     ///
     /// Names are the same when their bytes are (`order` puts them together, by line), or
     /// when they are canonically equal strings (a non-ASCII name spelled with other code
-    /// points).
+    /// points; `nonASCII` lists those cells).
     private static func firstRepeat(
         in cells: [(name: Range<Int>, line: Int, entry: Entry)], of bytes: [UInt8],
-        order: [Int]
+        order: [Int], nonASCII: [Int]
     ) -> CellTableError? {
         var earliest: (line: Int, first: Int, name: Range<Int>)?
         bytes.withUnsafeBytes { bytes in
@@ -196,7 +204,7 @@ public struct CellTable: Sendable {
             }
         }
         var firstLines: [String: Int] = [:]
-        for cell in cells where !isASCII(bytes[cell.name]) {
+        for cell in nonASCII.map({ cells[$0] }) {
             let name = String(decoding: bytes[cell.name], as: UTF8.self)
             guard let first = firstLines[name] else {
                 firstLines[name] = cell.line
@@ -213,24 +221,19 @@ public struct CellTable: Sendable {
 
     /// The site of the cell `name`, or `nil` when the table does not list it.
     public func site(ofCell name: String) -> Site? {
-        guard Self.isASCII(name.utf8) else {
-            return nonASCII[name].map { site(at: Int($0)) }
-        }
         var name = name
-        return name.withUTF8 { entry(ofASCII: UnsafeRawBufferPointer($0)) }.map(site(at:))
+        return name.withUTF8 { entry(ofCell: UnsafeRawBufferPointer($0)) }.map(site(at:))
     }
 
-    /// Where the table lists the cell whose token is `token` (as `site(ofCell:)` finds it,
-    /// without making a `String` of an ASCII token), or `nil` when it does not.
+    /// Where the table lists the cell whose name is `token`'s bytes, or `nil` when it does
+    /// not: an ASCII name by its bytes, another as strings compare (canonically equal
+    /// spellings are one cell).
     func entry(ofCell token: UnsafeRawBufferPointer) -> Int? {
         guard Self.isASCII(token) else {
             return nonASCII[String(decoding: token, as: UTF8.self)].map(Int.init)
         }
         return entry(ofASCII: token)
     }
-
-    /// The site of a listed cell, with the cell's coordinates.
-    func site(atEntry entry: Int) -> Site { site(at: entry) }
 
     /// The number of a listed cell's site, in `0..<siteCount`: one per site name.
     func siteNumber(atEntry entry: Int) -> Int { Int(entries[entry].site) }
@@ -261,10 +264,6 @@ public struct CellTable: Sendable {
             }
             return nil
         }
-    }
-
-    private static func isASCII<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
-        bytes.allSatisfy { $0 < 0x80 }
     }
 
     private static func isASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
@@ -347,7 +346,8 @@ public struct CellTable: Sendable {
     /// Every cell's site, in the order of the cells' names.
     public var sitesOfCells: [Site] { entries.indices.map(site(at:)) }
 
-    private func site(at index: Int) -> Site {
+    /// The site of a listed cell, with the cell's coordinates.
+    func site(at index: Int) -> Site {
         let entry = entries[index]
         return Site(
             name: siteNames[Int(entry.site)],
@@ -477,7 +477,7 @@ struct LocationIndex {
         if !table.isEmpty, let entry = cells.withToken(of: cell, table.entry(ofCell:)) {
             let siteNumber = table.siteNumber(atEntry: entry)
             if locationOfSite[siteNumber] < 0 {
-                let site = table.site(atEntry: entry)
+                let site = table.site(at: entry)
                 locationOfSite[siteNumber] = Int32(locations.count)
                 locations.append(Location(name: site.name, site: site))
             }

@@ -71,7 +71,7 @@ extension Pipeline {
                 shedForCells += 1
                 continue
             }
-            if allowList != nil, isAllowed(item.record) {
+            if let allowList, isAllowed(item.record, by: allowList) {
                 statistics.allowedRecords += 1
                 continue
             }
@@ -82,8 +82,7 @@ extension Pipeline {
     }
 
     /// Whether the allow list names the record's cell, SIM or number.
-    private mutating func isAllowed(_ record: CallRecord) -> Bool {
-        guard let allowList else { return false }
+    private mutating func isAllowed(_ record: CallRecord, by allowList: AllowList) -> Bool {
         let cell = Int(record.cell.rawValue)
         while allowedCells.count <= cell {
             allowedCells.append(

@@ -53,8 +53,6 @@ public struct Pipeline {
     /// (A constant: passing a variable's class reference to the parser retained and released
     /// it for every line.)
     let cellQueue: CellQueue
-    /// Without detection no cell is looked up.
-    private let ignoredCells = IgnoredCells()
     /// What the detection stage has decided and not yet been written.
     var detected = DetectionStage.Output()
     /// Records not detected on because their cell was new when the cell table was full.
@@ -240,7 +238,8 @@ public struct Pipeline {
         if detection != nil {
             parsed = parser?.parse(bytes, cellsTo: cellQueue, into: &record)
         } else {
-            parsed = parser?.parse(bytes, cellsTo: ignoredCells, into: &record)
+            // Without detection no cell is looked up.
+            parsed = parser?.parse(bytes, cellsTo: IgnoredCells(), into: &record)
         }
         guard let outcome = parsed else { return }
         switch outcome {

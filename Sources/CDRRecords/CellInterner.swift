@@ -120,9 +120,7 @@ public final class CellInterner {
 
     /// The token of an interned cell.
     public func name(of cell: CellID) -> String {
-        let id = Int(cell.rawValue)
-        precondition(id < count, "cell id was not issued by this interner")
-        return String(decoding: arena[offsets[id]..<offsets[id + 1]], as: UTF8.self)
+        withToken(of: cell) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Calls `body` with the bytes of an interned cell's token.
@@ -138,8 +136,7 @@ public final class CellInterner {
 
     /// Appends the token of an interned cell to `bytes`.
     public func writeName(of cell: CellID, into bytes: inout [UInt8]) {
-        let id = Int(cell.rawValue)
-        bytes.append(contentsOf: arena[offsets[id]..<offsets[id + 1]])
+        withToken(of: cell) { bytes.append(contentsOf: $0) }
     }
 
     /// Bytes held by the tables and the arena.
@@ -191,7 +188,8 @@ struct HashedSlot: ProbeSlot {
 /// Those bytes are the contiguous range 0x2D-0x3A, whose low nibbles are all different, so
 /// a token is its bytes' low nibbles and its length: bytes 0-15 in `low`, 16-21 in bits 0-23
 /// of `high`, the length in bits 24-28. The high half of `high` holds the id + 1 in a
-/// table slot (0: empty). Eight bytes are checked and packed at a time.
+/// table slot (0: empty). Sixteen bytes are checked and packed at a time (`catpool_pack16`), or
+/// eight where a token has fewer than 16 readable bytes before its end.
 struct PackedSlot: ProbeSlot {
     var low: UInt64
     var high: UInt64
