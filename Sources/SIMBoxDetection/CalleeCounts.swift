@@ -44,6 +44,19 @@ struct CalleeCounts: ~Copyable {
         return true
     }
 
+    /// Adds the pair of `sim` and `peer`, with `count` calls (a SIM's one callee moved here
+    /// from its counts when it calls a second: see `SIMCounts.soloPeer`).
+    ///
+    /// - Precondition: the pair is not held.
+    @inline(__always)
+    mutating func insert(sim: Int32, peer: UInt64, count: Int32) {
+        let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
+            $0.peer == peer && $0.sim == sim
+        }
+        precondition(!found && count > 0, "a SIM's one callee was already a pair")
+        table.fill(index, with: Slot(peer: peer, sim: sim, count: count))
+    }
+
     /// Counts one call fewer; `true` when it was the last in the window.
     ///
     /// - Precondition: `add` counted the call.

@@ -34,7 +34,7 @@ import SlidingWindows
 ///    `closed` when its SIMs have placed no call for a whole window (or none has been a
 ///    candidate for as long).
 ///
-/// State: per SIM its history and window counts (112 bytes with its table slots), the
+/// State: per SIM its history and window counts (120 bytes with its table slots), the
 /// window's calls, and the callee pairs of the window. Nothing grows with the input's
 /// length; the number of SIMs held is capped by `StateLimits`, beyond which the least
 /// recently active SIMs are evicted (see `evictedSIMs` and `shedRecords`), and so is the

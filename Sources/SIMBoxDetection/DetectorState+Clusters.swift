@@ -43,9 +43,12 @@ extension DetectorState {
         // cluster afterwards: dictionaries of arrays per cluster and per place, built anew
         // every minute, cost a tenth of the detector's instructions at a busy hub.
         var assignments: [Assignment] = []
+        // Reused place after place: most places have a newcomer or two and nothing else.
+        var newcomers: [Int32] = []
+        var founders: [Int32] = []
         let (candidateSIMs, places) = candidates.byLocation()
         for (location, range) in places {
-            var newcomers: [Int32] = []
+            newcomers.removeAll(keepingCapacity: true)
             let firstHere = assignments.count
             for sim in candidateSIMs[range] {
                 let key = Int(history[sim].cluster)
@@ -59,7 +62,7 @@ extension DetectorState {
             // Most members here first (the smaller key on a tie); a newcomer joins the first
             // cluster it belongs with.
             let hosts = Assignment.clustersByMembers(assignments[firstHere...])
-            var founders: [Int32] = []
+            founders.removeAll(keepingCapacity: true)
             for sim in newcomers {
                 if let host = hosts.first(where: { key in
                     tracked[key].map { belongs(sim, with: $0) } ?? false
@@ -99,7 +102,8 @@ extension DetectorState {
                 for sim in cluster.sims where history[sim].cluster == Int32(key) {
                     history[sim].cluster = -1
                 }
-                cluster.sims = []
+                // Its storage kept: a cluster at a busy place is refilled every minute.
+                cluster.sims.removeAll(keepingCapacity: true)
             }
             if cluster.id != nil {
                 // Joiners bring the calls they placed in the window; later calls are counted
@@ -124,7 +128,7 @@ extension DetectorState {
                 cluster.peakSIMs = max(cluster.peakSIMs, sims.count)
                 // Devices change only with new SIMs: group again only then.
                 let deviceCount =
-                    gained ? devices(of: sortedSIMs(cluster.sims)).count : cluster.deviceCount
+                    gained ? deviceCount(of: cluster.sims) : cluster.deviceCount
                 let severity = max(cluster.severity, profile.severity(of: observation.score))
                 if gained || moved || deviceCount > cluster.deviceCount
                     || severity > cluster.severity
@@ -161,13 +165,19 @@ extension DetectorState {
     ) {
         cluster.id = nextClusterID
         nextClusterID += 1
-        cluster.deviceCount = devices(of: sortedSIMs(cluster.sims)).count
+        cluster.deviceCount = deviceCount(of: cluster.sims)
         cluster.severity = profile.severity(of: cluster.last.score)
         cluster.firstSeen = cluster.last.activeSince
         cluster.callsOut = cluster.last.statistics.callsOut
         cluster.peakSIMs = cluster.last.sims.count
         for sim in cluster.sims { counts.pointer(to: sim).pointee.isInFlaggedCluster = true }
         decisions.append(decision(.flagged, cluster, end: end))
+    }
+
+    /// How many devices `sims` are in: unsorted, as the count does not depend on the order.
+    private func deviceCount(of sims: Set<Int32>) -> Int {
+        var links = deviceLinks(of: Array(sims))
+        return links.setCount()
     }
 
     private func sortedSIMs(_ sims: Set<Int32>) -> [Int32] {

@@ -1,19 +1,19 @@
 /// How much state the detector may hold: `--max-state-mb`.
 ///
-/// The per-SIM tables take half the budget (about 112 bytes a SIM with its share of the IMSI
+/// The per-SIM tables take half the budget (about 120 bytes a SIM with its share of the IMSI
 /// and MSISDN tables); three eighths go to the window's calls with their callee pairs and
 /// queued window steps (`maxWindowCalls`), and an eighth to the cell names (`maxCells`).
 public struct StateLimits: Sendable, Equatable {
     public var maxBytes: Int
 
     /// 2 GiB: a city's day (a million SIMs) needs about a tenth of it; a dump with more than
-    /// nine million distinct SIMs starts evicting instead of taking the machine.
+    /// 8.9 million distinct SIMs starts evicting instead of taking the machine.
     public static let standard = StateLimits(maxBytes: 2 << 30)
 
     public init(maxBytes: Int) { self.maxBytes = maxBytes }
 
     /// Bytes one SIM costs: its history and counts, and up to three 4-byte slots in each of
-    /// the two lookup tables (they double at 70 % load): 112.
+    /// the two lookup tables (they double at 70 % load): 120.
     static let bytesPerSIM =
         MemoryLayout<SIMHistory>.stride + MemoryLayout<SIMCounts>.stride
         + 2 * 3 * MemoryLayout<IndexMap.Slot>.stride

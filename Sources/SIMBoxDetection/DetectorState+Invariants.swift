@@ -6,7 +6,8 @@ extension DetectorState {
     /// - every live SIM (non-zero IMSI) is found by its IMSI, and by its MSISDN when it has one,
     ///   and the tables hold nothing else;
     /// - an evicted SIM is in no table and no cluster; free and quarantined numbers are evicted;
-    /// - each SIM's distinct callees are its pairs in the callee table;
+    /// - each SIM's distinct callees are its pairs in the callee table, or its one callee
+    ///   kept in its counts;
     /// - a SIM's window counts are of calls the window holds for it;
     /// - `hot` holds exactly the SIMs marked hot, once each;
     /// - a SIM's cluster is tracked and holds it.
@@ -42,7 +43,13 @@ extension DetectorState {
                         && window.answered <= window.callsOut
                         && window.distinctCallees <= window.callsOut,
                     "SIM \(sim) counts more calls than the window holds")
-                precondition(Int(window.distinctCallees) == pairs[Int(sim)], "SIM \(sim) callees")
+                // A SIM's one callee is in its counts, or all its callees are pairs.
+                precondition(
+                    window.soloPeer == 0
+                        ? window.soloCalls == 0 && Int(window.distinctCallees) == pairs[Int(sim)]
+                        : window.soloCalls > 0 && window.distinctCallees == 1
+                            && pairs[Int(sim)] == 0,
+                    "SIM \(sim) callees")
                 precondition(window.isHot == isListedHot[Int(sim)], "SIM \(sim) hot mark")
                 if entry.cluster >= 0 {
                     precondition(

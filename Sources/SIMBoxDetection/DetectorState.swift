@@ -202,13 +202,21 @@ final class DetectorState {
     /// while earlier ones are counted.
     func countQueuedSteps() {
         let lookahead = 12
+        // A step's callee pair is loaded once its counts are in (half as far ahead), and only
+        // when they say the pairs will be looked in.
+        let pairLookahead = lookahead / 2
         let steps = queuedSteps.count
         for index in 0..<steps {
             if index + lookahead < steps {
-                let ahead = queuedSteps[index + lookahead].event
-                counts.prefetch(ahead.sim)
-                if ahead.type == .moc, ahead.peer != 0 {
-                    callees.prefetch(sim: ahead.sim, peer: ahead.peer)
+                counts.prefetch(queuedSteps[index + lookahead].event.sim)
+            }
+            if index + pairLookahead < steps {
+                let ahead = queuedSteps[index + pairLookahead]
+                if ahead.event.type == .moc, ahead.event.peer != 0,
+                    looksUpPairs(
+                        counts[ahead.event.sim], peer: ahead.event.peer, entering: ahead.delta > 0)
+                {
+                    callees.prefetch(sim: ahead.event.sim, peer: ahead.event.peer)
                 }
             }
             let step = queuedSteps[index]
@@ -254,10 +262,10 @@ final class DetectorState {
             sim.pointee.busySeconds &+= delta &* (event.durationSeconds > 0 ? seconds : 20)
             if event.peer != 0 {
                 if delta > 0 {
-                    if callees.add(sim: event.sim, peer: event.peer) {
+                    if addCallee(event.peer, of: event.sim, counts: sim) {
                         sim.pointee.distinctCallees.step(1)
                     }
-                } else if callees.remove(sim: event.sim, peer: event.peer) {
+                } else if removeCallee(event.peer, of: event.sim, counts: sim) {
                     sim.pointee.distinctCallees.step(-1)
                 }
             }
@@ -270,6 +278,58 @@ final class DetectorState {
         case .smsMO, .smsMT, .data:
             break
         }
+    }
+
+    /// Counts a call to `peer` entering the window; `true` when it is the SIM's first call
+    /// to that number in the window.
+    ///
+    /// A SIM's first callee stays in its counts (`SIMCounts.soloPeer`) until it calls a
+    /// second number; then both go to the callee pairs, and the SIM's later callees with
+    /// them, until it has no call with a callee in the window.
+    @inline(__always)
+    private func addCallee(
+        _ peer: UInt64, of sim: Int32, counts: UnsafeMutablePointer<SIMCounts>
+    ) -> Bool {
+        guard counts.pointee.distinctCallees > 0 else {
+            counts.pointee.soloPeer = peer
+            counts.pointee.soloCalls = 1
+            return true
+        }
+        let solo = counts.pointee.soloPeer
+        if solo != 0 {
+            guard solo != peer else {
+                counts.pointee.soloCalls += 1  // at most its held calls: 16 bits
+                return false
+            }
+            callees.insert(sim: sim, peer: solo, count: Int32(counts.pointee.soloCalls))
+            counts.pointee.soloPeer = 0
+            counts.pointee.soloCalls = 0
+        }
+        return callees.add(sim: sim, peer: peer)
+    }
+
+    /// Counts a call to `peer` leaving the window; `true` when it was the SIM's last call to
+    /// that number in the window.
+    @inline(__always)
+    private func removeCallee(
+        _ peer: UInt64, of sim: Int32, counts: UnsafeMutablePointer<SIMCounts>
+    ) -> Bool {
+        let solo = counts.pointee.soloPeer
+        guard solo == 0 else {
+            precondition(solo == peer, "a call left the window without entering it")
+            counts.pointee.soloCalls -= 1
+            guard counts.pointee.soloCalls == 0 else { return false }
+            counts.pointee.soloPeer = 0
+            return true
+        }
+        return callees.remove(sim: sim, peer: peer)
+    }
+
+    /// Whether counting a call of `sim` to `peer` (entering: `delta` 1) will look in the
+    /// callee pairs, as far as the SIM's counts tell now.
+    @inline(__always)
+    private func looksUpPairs(_ counts: SIMCounts, peer: UInt64, entering: Bool) -> Bool {
+        counts.soloPeer == 0 ? counts.distinctCallees > 0 : entering && counts.soloPeer != peer
     }
 
     // MARK: - Evaluation

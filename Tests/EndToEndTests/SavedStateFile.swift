@@ -22,6 +22,7 @@ struct SavedStateFile {
     private(set) var trackedLocation: Int?
 
     static let historyStride = 64
+    static let countsStride = 32
     /// Offsets within a SIM's 64-byte history record.
     static let lastCellOffset = 48
     static let locationOffset = 52
@@ -51,7 +52,7 @@ struct SavedStateFile {
         simCount = walker.int()
         history = walker.offset
         walker.skip(simCount * Self.historyStride)
-        walker.skip(walker.int() * 24)  // window counts
+        walker.skip(walker.int() * Self.countsStride)  // window counts
         imsiCount = walker.offset
         walker.skip(16)  // entries, number width
         imsiSlotCount = walker.int()
