@@ -118,11 +118,15 @@ enum PackedDigits {
     /// building the strings: both are padded on the right to 18 digits, and on a tie the
     /// shorter string comes first.
     static func lexicographicallyPrecedes(_ lhs: UInt64, _ rhs: UInt64) -> Bool {
-        let lhsCount = digitCount(lhs)
-        let rhsCount = digitCount(rhs)
-        let lhsPadded = (lhs - power(lhsCount)) * power(maxDigits - lhsCount)
-        let rhsPadded = (rhs - power(rhsCount)) * power(maxDigits - rhsCount)
-        return lhsPadded != rhsPadded ? lhsPadded < rhsPadded : lhsCount < rhsCount
+        lexicographicKey(lhs) < lexicographicKey(rhs)
+    }
+
+    /// A key that orders packed strings as `lexicographicallyPrecedes` does: the digits
+    /// padded on the right to 18, then the length.
+    @inline(__always)
+    static func lexicographicKey(_ packed: UInt64) -> (padded: UInt64, length: Int) {
+        let count = digitCount(packed)
+        return ((packed - power(count)) * power(maxDigits - count), count)
     }
 
     @inline(__always)
@@ -173,6 +177,12 @@ public struct IMSI: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Orders as the digit strings do.
     public static func < (lhs: IMSI, rhs: IMSI) -> Bool {
         PackedDigits.lexicographicallyPrecedes(lhs.rawValue, rhs.rawValue)
+    }
+
+    /// A key that orders IMSIs as `<` does, for sorting many: computed once an IMSI, not
+    /// twice a comparison.
+    public var orderKey: (padded: UInt64, length: Int) {
+        PackedDigits.lexicographicKey(rawValue)
     }
 
     public var description: String { PackedDigits.string(rawValue) }

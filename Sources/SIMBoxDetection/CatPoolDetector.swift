@@ -49,9 +49,9 @@ public struct CatPoolDetector: ~Copyable {
     private var window: SlidingWindow<WindowEvent>
     private let state: DetectorState
     /// How far ahead of the record applied a batch's table slots are prefetched; SIM records
-    /// are prefetched half as far ahead, once their slots are in (measured: 16 beats 8 and 32
-    /// on a city day).
-    private static let lookahead = 16
+    /// are prefetched half as far ahead (`DetectorState.likelySIMCount`), once their slots
+    /// are in (measured: 16 beats 8 and 32 on a city day).
+    private static let lookahead = 2 * DetectorState.likelySIMCount
 
     /// Records too late for any open window, counted and dropped.
     public var lateRecords: Int { window.lateCount }
@@ -96,12 +96,13 @@ public struct CatPoolDetector: ~Copyable {
     ///   SIM's 24-hour history) or shed by the state cap.
     @discardableResult
     private mutating func apply(
-        _ record: CallRecord, location: Int32, into decisions: inout [ClusterDecision]
+        _ record: CallRecord, location: Int32, likelySIM: Int32,
+        into decisions: inout [ClusterDecision]
     ) -> Bool {
         guard Self.uses(record.type) else { return true }
         let time = record.eventTime.millisecondsSinceEpoch
         let state = self.state
-        guard let event = state.admit(record, location: location) else {
+        guard let event = state.admit(record, location: location, likelySIM: likelySIM) else {
             // A shed record still moves event time on, so windows keep closing and evicted
             // SIMs' numbers come free for new ones: a flood of new SIMs cannot blind the
             // detector for good (#13 row 7).
@@ -136,26 +137,34 @@ public struct CatPoolDetector: ~Copyable {
     ///
     /// While one record is applied, the table slots of the record `lookahead` later and the
     /// SIM records of the one half as far are loaded: consecutive records' cache misses then
-    /// overlap instead of following one another. The records are read in place (a batch of
-    /// parsed records is already in memory), and the decisions are those of applying each
-    /// record at once, in the same order.
+    /// overlap instead of following one another. The SIM number found on the way is kept for
+    /// when the record is applied, which then checks it instead of looking the IMSI up again.
+    /// The records are read in place (a batch of parsed records is already in memory), and
+    /// the decisions are those of applying each record at once, in the same order.
     ///
     /// SMS records carry nothing the detector uses (see `uses(_:)`) and are ignored.
     public mutating func feed(
         _ batch: UnsafeBufferPointer<LocatedRecord>, into decisions: inout [ClusterDecision]
     ) {
         let count = batch.count
-        let recordLead = Self.lookahead / 2
+        let recordLead = DetectorState.likelySIMCount
+        let likelySIMs = state.likelySIMs
         for index in 0..<min(Self.lookahead, count) { state.prefetchSlots(batch[index].record) }
-        for index in 0..<min(recordLead, count) { state.prefetchRecords(batch[index].record) }
+        for index in 0..<min(recordLead, count) {
+            likelySIMs[index] = state.prefetchRecords(batch[index].record)
+        }
         for index in 0..<count {
             if index &+ Self.lookahead < count {
                 state.prefetchSlots(batch[index &+ Self.lookahead].record)
             }
+            let place = index & (recordLead &- 1)
+            let likelySIM = likelySIMs[place]
             if index &+ recordLead < count {
-                state.prefetchRecords(batch[index &+ recordLead].record)
+                likelySIMs[place] = state.prefetchRecords(batch[index &+ recordLead].record)
             }
-            apply(batch[index].record, location: batch[index].location, into: &decisions)
+            apply(
+                batch[index].record, location: batch[index].location, likelySIM: likelySIM,
+                into: &decisions)
         }
     }
 

@@ -40,6 +40,11 @@ final class DetectorState {
     /// Calls of flagged clusters' SIMs counted by `countQueuedSteps`, by tracking key, until
     /// it adds them to the clusters.
     @exclusivity(unchecked) var flaggedClusterCalls: [Int: Int] = [:]
+    /// The SIM numbers `prefetchRecords` found for the records `CatPoolDetector.feed` has
+    /// yet to apply, by position mod `likelySIMCount` (a plain buffer: a vector or array
+    /// indexed by a variable cost more than the lookup it saves).
+    let likelySIMs = UnsafeMutablePointer<Int32>.allocate(capacity: likelySIMCount)
+    static let likelySIMCount = 8
 
     // MARK: The state cap
 
@@ -78,7 +83,10 @@ final class DetectorState {
         counts = DenseStore(capacity: limits.maxSIMs)
         simByIMSI = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
         simByMSISDN = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
+        likelySIMs.initialize(repeating: -1, count: Self.likelySIMCount)
     }
+
+    deinit { likelySIMs.deallocate() }
 
     /// SIMs held now.
     var simCount: Int { simByIMSI.count }
@@ -101,8 +109,10 @@ final class DetectorState {
 
     /// Starts loading the SIM records admitting `record` will read; its slots should be in
     /// the cache by now (see `prefetchSlots`).
+    ///
+    /// - Returns: the SIM number its IMSI's tag finds (or -1), for `admit` to check.
     @inline(__always)
-    func prefetchRecords(_ record: CallRecord) {
+    func prefetchRecords(_ record: CallRecord) -> Int32 {
         let sim = simByIMSI.likelyNumber(for: record.imsi.rawValue)
         if sim >= 0, Int(sim) < history.count { history.prefetch(sim) }
         if record.type == .mtc, let peer = record.peer {
@@ -112,6 +122,7 @@ final class DetectorState {
         if sim >= 0, Int(sim) < counts.count, record.type == .moc || record.type == .mtc {
             counts.prefetch(sim)  // its calls held in the window are counted at admission
         }
+        return sim
     }
 
     /// Whether a call of `sim` may enter a window holding `liveCalls` calls.
@@ -130,13 +141,19 @@ final class DetectorState {
 
     /// Updates the SIM's identity and 24-hour history, and makes the record's window event.
     ///
+    /// - Parameter likelySIM: the SIM number `prefetchRecords` found, or any other: it is
+    ///   taken when that SIM has the record's IMSI (a live SIM's IMSI is its own, and an
+    ///   evicted one's is 0), and the IMSI is looked up otherwise.
     /// - Returns: `nil` when the state cap left no room for a new SIM (the record is shed).
-    func admit(_ record: CallRecord, location: Int32) -> WindowEvent? {
+    func admit(_ record: CallRecord, location: Int32, likelySIM: Int32 = -1) -> WindowEvent? {
         let time = record.eventTime.millisecondsSinceEpoch
         newestTime = max(newestTime, time)
         observedSince = min(observedSince, time)
         let key = record.imsi.rawValue
-        var sim = simByIMSI.number(for: key) { history[$0].imsi == key }
+        var sim = likelySIM
+        if sim < 0 || Int(sim) >= history.count || history[sim].imsi != key {
+            sim = simByIMSI.number(for: key) { history[$0].imsi == key }
+        }
         if sim < 0 {
             sim = allocate(key)
             guard sim >= 0 else {
@@ -202,21 +219,15 @@ final class DetectorState {
     /// while earlier ones are counted.
     func countQueuedSteps() {
         let lookahead = 12
-        // A step's callee pair is loaded once its counts are in (half as far ahead), and only
-        // when they say the pairs will be looked in.
-        let pairLookahead = lookahead / 2
         let steps = queuedSteps.count
         for index in 0..<steps {
             if index + lookahead < steps {
-                counts.prefetch(queuedSteps[index + lookahead].event.sim)
-            }
-            if index + pairLookahead < steps {
-                let ahead = queuedSteps[index + pairLookahead]
-                if ahead.event.type == .moc, ahead.event.peer != 0,
-                    looksUpPairs(
-                        counts[ahead.event.sim], peer: ahead.event.peer, entering: ahead.delta > 0)
-                {
-                    callees.prefetch(sim: ahead.event.sim, peer: ahead.event.peer)
+                let ahead = queuedSteps[index + lookahead].event
+                counts.prefetch(ahead.sim)
+                // Loaded whether or not the SIM's one callee is in its counts: to know, the
+                // counts would have to be read, and that read waits for memory.
+                if ahead.type == .moc, ahead.peer != 0 {
+                    callees.prefetch(sim: ahead.sim, peer: ahead.peer)
                 }
             }
             let step = queuedSteps[index]
@@ -325,42 +336,41 @@ final class DetectorState {
         return callees.remove(sim: sim, peer: peer)
     }
 
-    /// Whether counting a call of `sim` to `peer` (entering: `delta` 1) will look in the
-    /// callee pairs, as far as the SIM's counts tell now.
-    @inline(__always)
-    private func looksUpPairs(_ counts: SIMCounts, peer: UInt64, entering: Bool) -> Bool {
-        counts.soloPeer == 0 ? counts.distinctCallees > 0 : entering && counts.soloPeer != peer
-    }
-
     // MARK: - Evaluation
 
     private func evaluate(windowEnd end: Int64, into decisions: inout [ClusterDecision]) {
         var candidates = Candidates()
-        var stillHot = 0
         let lookahead = 8
-        for index in hot.indices {
-            if index + lookahead < hot.count {
-                // A few thousand SIMs a minute, each two records in memory: overlap the misses.
-                counts.prefetch(hot[index + lookahead])
-                history.prefetch(hot[index + lookahead])
+        // In place through a buffer: thousands of SIMs a minute, and each write to the array
+        // checked that its storage was unshared.
+        let stillHot = hot.withUnsafeMutableBufferPointer { hot in
+            var stillHot = 0
+            for index in hot.indices {
+                if index + lookahead < hot.count {
+                    // Each SIM is two records in memory: overlap the misses.
+                    counts.prefetch(hot[index + lookahead])
+                    history.prefetch(hot[index + lookahead])
+                }
+                let sim = hot[index]
+                let counts = self.counts.pointer(to: sim)
+                guard Double(counts.pointee.callsOut) >= profile.minCallsPerSIM,
+                    history[sim].imsi != 0
+                else {
+                    counts.pointee.isHot = false
+                    continue
+                }
+                hot[stillHot] = sim
+                stillHot += 1
+                // Records are admitted up to the lateness ahead of the evaluated window: a SIM
+                // that has moved since the window ended made its calls elsewhere, so it is no
+                // new candidate here (a flagged cluster's SIM goes on with it wherever it is).
+                let hasMovedSince =
+                    history[sim].arrival > end && !counts.pointee.isInFlaggedCluster
+                if !hasMovedSince, isChannelCandidate(sim, at: end) {
+                    candidates.append(sim, at: history[sim].location)
+                }
             }
-            let sim = hot[index]
-            let counts = self.counts.pointer(to: sim)
-            guard Double(counts.pointee.callsOut) >= profile.minCallsPerSIM,
-                history[sim].imsi != 0
-            else {
-                counts.pointee.isHot = false
-                continue
-            }
-            hot[stillHot] = sim
-            stillHot += 1
-            // Records are admitted up to the lateness ahead of the evaluated window: a SIM
-            // that has moved since the window ended made its calls elsewhere, so it is no new
-            // candidate here (a flagged cluster's SIM goes on with it wherever it is).
-            let hasMovedSince = history[sim].arrival > end && !counts.pointee.isInFlaggedCluster
-            if !hasMovedSince, isChannelCandidate(sim, at: end) {
-                candidates.append(sim, at: history[sim].location)
-            }
+            return stillHot
         }
         hot.removeLast(hot.count - stillHot)
         track(candidates, end: end, into: &decisions)
