@@ -18,8 +18,9 @@ import SIMBoxDetection
 /// version or record layout is refused, never misread.
 extension Pipeline {
     static let stateMagic = Array("catpool state\n".utf8)
-    /// 5: lookup tables of 4-byte slots (4, with 8-byte slots, reads no longer).
-    static let stateVersion = 5
+    /// 6: a SIM's window counts hold its one callee, 32 bytes (5, with 24-byte counts, and
+    /// earlier versions read no longer).
+    static let stateVersion = 6
 
     /// Everything a later run needs to continue this one (`--state`), written to `writer`.
     ///

@@ -52,7 +52,11 @@ struct DenseStore<Element>: ~Copyable {
         catpool_prefetch(start + (MemoryLayout<Element>.size - 1))
     }
 
-    func save(into writer: inout StateWriter) { writer.writeRaw(base, count: count) }
+    func save(
+        into writer: inout StateWriter, normalising normalise: ((inout Element) -> Void)? = nil
+    ) {
+        writer.writeRaw(base, count: count, normalising: normalise)
+    }
 
     /// Replaces the contents with what `save` wrote (plain structs, copied as bytes).
     ///

@@ -41,7 +41,8 @@ extension DetectorState {
                     Int(window.callsOut) + Int(window.callsInExternal)
                         + Int(window.callsInFromBusy) <= Int(window.heldCalls)
                         && window.answered <= window.callsOut
-                        && window.distinctCallees <= window.callsOut,
+                        && window.distinctCallees <= window.callsOut
+                        && window.soloCalls <= window.callsOut,
                     "SIM \(sim) counts more calls than the window holds")
                 // A SIM's one callee is in its counts, or all its callees are pairs.
                 precondition(

@@ -17,7 +17,13 @@ extension DetectorState {
     func save(into writer: inout StateWriter) {
         countQueuedSteps()  // counted now or before the next evaluation: the same
         history.save(into: &writer)
-        counts.save(into: &writer)
+        // A SIM's one callee is counted again from the window on restore (`recount`), and
+        // whether it is held in the counts or as a pair depends on the calls that have left:
+        // written as none, so the file is the same however the window was reached.
+        counts.save(into: &writer) { counts in
+            counts.soloPeer = 0
+            counts.soloCalls = 0
+        }
         simByIMSI.save(into: &writer)
         simByMSISDN.save(into: &writer)
         // The callee pairs are not saved: `restore` counts them again from the window.

@@ -83,6 +83,8 @@ final class DetectorState {
         counts = DenseStore(capacity: limits.maxSIMs)
         simByIMSI = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
         simByMSISDN = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
+        // `CatPoolDetector.feed` finds a record's place in the ring with a mask.
+        precondition(Self.likelySIMCount.nonzeroBitCount == 1, "a power of two")
         likelySIMs.initialize(repeating: -1, count: Self.likelySIMCount)
     }
 

@@ -4,7 +4,7 @@ import OpenAddressing
 ///
 /// The keys themselves live in the SIM records, so a slot is 4 bytes: the SIM number in its
 /// low bits and, above it, as many bits of the key's hash as a tag as the number leaves (8
-/// under the default state cap, whose 9.6 million SIMs take 24). A lookup checks tags first
+/// under the default state cap, whose 8.9 million SIMs take 24). A lookup checks tags first
 /// and asks `isKey` only on a tag match, so it touches one slot and then the record the
 /// caller reads anyway; a false match costs one record read, for one slot in 2^(tag bits). A slot holds too little of the hash to find its
 /// home, so moving an entry (removing, doubling, restoring) asks the caller for its key:

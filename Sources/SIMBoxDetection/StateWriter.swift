@@ -43,11 +43,17 @@ public struct StateWriter {
     /// `size` bytes into a zeroed staging buffer keeps it out of the file, so identical runs
     /// write identical bytes (#13 row 14). The types saved this way have their padding at
     /// the end only (their fields are laid out in order, largest first).
-    public mutating func writeRaw<T>(_ base: UnsafePointer<T>, count: Int) {
+    ///
+    /// - Parameter normalise: applied to each value's copy before it is written (fields the
+    ///   reader computes again, written as zeros so the file does not depend on how the
+    ///   state was reached); the values in memory are left alone.
+    public mutating func writeRaw<T>(
+        _ base: UnsafePointer<T>, count: Int, normalising normalise: ((inout T) -> Void)? = nil
+    ) {
         write(count)
         let size = MemoryLayout<T>.size
         let stride = MemoryLayout<T>.stride
-        guard size != stride else {
+        guard size != stride || normalise != nil else {
             append(UnsafeRawBufferPointer(start: base, count: count * stride))
             return
         }
@@ -62,6 +68,11 @@ public struct StateWriter {
             let piece = min(perChunk, count - done)
             for index in 0..<piece {
                 (start + index * stride).copyMemory(from: base + done + index, byteCount: size)
+                if let normalise {
+                    (start + index * stride).withMemoryRebound(to: T.self, capacity: 1) {
+                        normalise(&$0.pointee)
+                    }
+                }
             }
             append(UnsafeRawBufferPointer(rebasing: staging[..<(piece * stride)]))
             done += piece

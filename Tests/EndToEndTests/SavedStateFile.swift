@@ -4,7 +4,7 @@ import SIMBoxDetection
 /// A `--state` file taken apart by its sections, to damage or forge one field and seal it
 /// again with a correct checksum (as an attacker with the format could).
 ///
-/// Mirrors the format `Pipeline.saveState` writes (version 5): the walk fails loudly when the
+/// Mirrors the format `Pipeline.saveState` writes (version 6): the walk fails loudly when the
 /// format changes, so a forgery never lands on the wrong field unnoticed.
 struct SavedStateFile {
     var bytes: [UInt8]
@@ -31,7 +31,7 @@ struct SavedStateFile {
         bytes = Array(try Data(contentsOf: url))
         var walker = Walker(bytes: bytes)
         walker.skip(14)  // magic line
-        guard walker.int() == 5 else { throw Unexpected(what: "state version") }
+        guard walker.int() == 6 else { throw Unexpected(what: "state version") }
         for _ in 0..<walker.int() { walker.skipString() }
         for _ in 0..<walker.int() {
             walker.skipString()

@@ -45,6 +45,9 @@ struct DetectorInvariantsTests {
                 }
             }
             #expect(state.devices(of: sims) == reference.sets())
+            // Counted in any order, as `track` counts a cluster's devices from its set.
+            var links = state.deviceLinks(of: sims.shuffled(using: &random))
+            #expect(links.setCount() == reference.sets().count)
         }
     }
 
@@ -142,7 +145,11 @@ struct DetectorInvariantsTests {
                 let call = WindowEvent(
                     peer: 8_613_000_000_001, sim: 0, durationSeconds: 30, isReceived: false,
                     isFromBusySIM: false)
+                // Held by the window as the detector would hold it, so that only the callee
+                // check can fail.
+                state.counts.pointer(to: 0).pointee.heldCalls = 1
                 state.tally(call, by: 1, into: state.counts.pointer(to: 0))
+                state.checkInvariants(evaluation: 0)  // sound so far
                 state.callees.insert(sim: 0, peer: call.peer, count: 1)
                 state.checkInvariants(evaluation: 0)
             }
