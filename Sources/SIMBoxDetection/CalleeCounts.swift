@@ -33,9 +33,7 @@ struct CalleeCounts: ~Copyable {
     /// Counts one more call from `sim` to `peer`; `true` when it is the first in the window.
     @inline(__always)
     mutating func add(sim: Int32, peer: UInt64) -> Bool {
-        let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
-            $0.peer == peer && $0.sim == sim
-        }
+        let (index, found) = slot(sim: sim, peer: peer)
         if found {
             table[index].count += 1
             return false
@@ -50,9 +48,7 @@ struct CalleeCounts: ~Copyable {
     /// - Precondition: the pair is not held.
     @inline(__always)
     mutating func insert(sim: Int32, peer: UInt64, count: Int32) {
-        let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
-            $0.peer == peer && $0.sim == sim
-        }
+        let (index, found) = slot(sim: sim, peer: peer)
         precondition(!found && count > 0, "a SIM's one callee was already a pair")
         table.fill(index, with: Slot(peer: peer, sim: sim, count: count))
     }
@@ -62,9 +58,7 @@ struct CalleeCounts: ~Copyable {
     /// - Precondition: `add` counted the call.
     @inline(__always)
     mutating func remove(sim: Int32, peer: UInt64) -> Bool {
-        let (index, found) = table.find(Self.hash(sim: sim, peer: peer)) {
-            $0.peer == peer && $0.sim == sim
-        }
+        let (index, found) = slot(sim: sim, peer: peer)
         precondition(found, "a call left the window without entering it")
         guard table[index].count == 1 else {
             table[index].count -= 1
@@ -72,6 +66,12 @@ struct CalleeCounts: ~Copyable {
         }
         table.remove(at: index)
         return true
+    }
+
+    /// Where the pair of `sim` and `peer` is, or the empty slot it would go to.
+    @inline(__always)
+    private func slot(sim: Int32, peer: UInt64) -> (index: Int, found: Bool) {
+        table.find(Self.hash(sim: sim, peer: peer)) { $0.peer == peer && $0.sim == sim }
     }
 
     @inline(__always)

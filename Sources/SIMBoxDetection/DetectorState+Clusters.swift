@@ -180,8 +180,6 @@ extension DetectorState {
         return links.setCount()
     }
 
-    private func sortedSIMs(_ sims: Set<Int32>) -> [Int32] { sortedByIMSI(sims) }
-
     /// `sims` in order of IMSI, each SIM's order key computed once (comparing IMSIs sorted
     /// every observed cluster's SIMs each minute at a twelfth of the tracking's cost).
     private func sortedByIMSI(_ sims: some Sequence<Int32>) -> [Int32] {
@@ -193,7 +191,7 @@ extension DetectorState {
     private func decision(_ kind: ClusterDecision.Kind, _ cluster: TrackedCluster, end: Int64)
         -> ClusterDecision
     {
-        let sims = sortedSIMs(cluster.sims)
+        let sims = sortedByIMSI(cluster.sims)
         let entries = sims.map { sim in
             ClusterDecision.SIM(
                 imsi: imsi(of: sim),
