@@ -181,7 +181,14 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: - window update: a million events through the sliding window into counters
 
-    Benchmark("window-update") { benchmark in
+    Benchmark(
+        "window-update",
+        // Its count wanders from run to run on one machine (643 to 732 allocations an
+        // iteration: jemalloc counts small allocations as thread caches refill), so the
+        // tolerance is wider than the default 50. It still fails an allocation per record
+        // (a million) or per evaluated window (1,440 a day).
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 500])])
+    ) { benchmark in
         // The corpus's event times and SIMs (parsed before the measurement): each event
         // enters and leaves a counter of its SIM, as the detector's aggregates do.
         let events = parsedRecords().map {
