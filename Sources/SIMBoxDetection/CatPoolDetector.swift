@@ -49,9 +49,12 @@ public struct CatPoolDetector: ~Copyable {
     private var window: SlidingWindow<WindowEvent>
     private let state: DetectorState
     /// How far ahead of the record applied a batch's table slots are prefetched; SIM records
-    /// are prefetched half as far ahead (`DetectorState.likelySIMCount`), once their slots
-    /// are in (measured: 16 beats 8 and 32 on a city day).
-    private static let lookahead = 2 * DetectorState.likelySIMCount
+    /// are prefetched half as far ahead (`recordLead`), once their slots are in (measured: 16
+    /// beats 8 and 32 on a city day).
+    private static let lookahead = 2 * recordLead
+    /// How far ahead SIM records are prefetched: a power of two, as a record's place in the
+    /// ring of SIM numbers found on the way is its index masked.
+    private static let recordLead = 8
 
     /// Records too late for any open window, counted and dropped.
     public var lateRecords: Int { window.lateCount }
@@ -155,26 +158,28 @@ public struct CatPoolDetector: ~Copyable {
         _ batch: UnsafeBufferPointer<LocatedRecord>, into decisions: inout [ClusterDecision]
     ) {
         let count = batch.count
-        let recordLead = DetectorState.likelySIMCount
+        let recordLead = Self.recordLead
         // Read once and lent to each record's `apply`, which passes it on unretained.
         let state = self.state
-        let likelySIMs = state.likelySIMs
         for index in 0..<min(Self.lookahead, count) { state.prefetchSlots(batch[index].record) }
-        for index in 0..<min(recordLead, count) {
-            likelySIMs[index] = state.prefetchRecords(batch[index].record)
-        }
-        for index in 0..<count {
-            if index &+ Self.lookahead < count {
-                state.prefetchSlots(batch[index &+ Self.lookahead].record)
+        // The SIM numbers found for the records yet to apply, by index mod `recordLead`.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: recordLead) { likelySIMs in
+            for index in 0..<min(recordLead, count) {
+                likelySIMs[index] = state.prefetchRecords(batch[index].record)
             }
-            let place = index & (recordLead &- 1)
-            let likelySIM = likelySIMs[place]
-            if index &+ recordLead < count {
-                likelySIMs[place] = state.prefetchRecords(batch[index &+ recordLead].record)
+            for index in 0..<count {
+                if index &+ Self.lookahead < count {
+                    state.prefetchSlots(batch[index &+ Self.lookahead].record)
+                }
+                let place = index & (recordLead &- 1)
+                let likelySIM = likelySIMs[place]
+                if index &+ recordLead < count {
+                    likelySIMs[place] = state.prefetchRecords(batch[index &+ recordLead].record)
+                }
+                apply(
+                    batch[index].record, location: batch[index].location, likelySIM: likelySIM,
+                    state: state, into: &decisions)
             }
-            apply(
-                batch[index].record, location: batch[index].location, likelySIM: likelySIM,
-                state: state, into: &decisions)
         }
     }
 

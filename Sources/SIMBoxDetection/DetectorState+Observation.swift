@@ -335,9 +335,8 @@ private func clamp(_ value: Double) -> Double { min(1, max(0, value)) }
 private func median(_ values: consuming [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     values.sort()
-    let sorted = values
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    let middle = values.count / 2
+    return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
 }
 
 /// Three decimals, so scores and shares print the same everywhere.

@@ -40,11 +40,6 @@ final class DetectorState {
     /// Calls of flagged clusters' SIMs counted by `countQueuedSteps`, by tracking key, until
     /// it adds them to the clusters.
     @exclusivity(unchecked) var flaggedClusterCalls: [Int: Int] = [:]
-    /// The SIM numbers `prefetchRecords` found for the records `CatPoolDetector.feed` has
-    /// yet to apply, by position mod `likelySIMCount` (a plain buffer: a vector or array
-    /// indexed by a variable cost more than the lookup it saves).
-    let likelySIMs = UnsafeMutablePointer<Int32>.allocate(capacity: likelySIMCount)
-    static let likelySIMCount = 8
 
     // MARK: The state cap
 
@@ -83,12 +78,7 @@ final class DetectorState {
         counts = DenseStore(capacity: limits.maxSIMs)
         simByIMSI = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
         simByMSISDN = IndexMap(capacity: 4096, numbers: limits.maxSIMs)
-        // `CatPoolDetector.feed` finds a record's place in the ring with a mask.
-        precondition(Self.likelySIMCount.nonzeroBitCount == 1, "a power of two")
-        likelySIMs.initialize(repeating: -1, count: Self.likelySIMCount)
     }
-
-    deinit { likelySIMs.deallocate() }
 
     /// SIMs held now.
     var simCount: Int { simByIMSI.count }
