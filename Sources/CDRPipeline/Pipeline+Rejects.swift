@@ -15,7 +15,7 @@ extension Pipeline {
         // With --pseudonymise, what is quoted from the line is redacted everywhere (#14).
         let error = configuration.pseudonymiser?.redacting(error) ?? error
         statistics.rejectedByReason[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
-        statistics.inputs[statistics.inputs.count - 1].rejected += 1
+        statistics.currentInput?.rejected += 1
         if configuration.isStrict {
             throw .strictReject(input: inputName, line: line.number, error)
         }

@@ -141,7 +141,7 @@ public struct Pipeline {
         splitter.reset()
         header = []
         replaceParser(with: configuration.columnLayout)
-        statistics.inputs.append(RunStatistics.InputSummary(name: name))
+        statistics.beginInput(named: name)
         evidence?.beginInput(named: name)
     }
 
@@ -150,7 +150,7 @@ public struct Pipeline {
         throws(PipelineError)
     {
         statistics.bytesDecoded += chunk.count
-        statistics.inputs[statistics.inputs.count - 1].bytesDecoded += chunk.count
+        statistics.currentInput?.bytesDecoded += chunk.count
         // The splitter is moved out while it calls back into `self`, so the two accesses do
         // not overlap; swapping (not copying) keeps its carry buffer uniquely referenced.
         var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
@@ -171,10 +171,10 @@ public struct Pipeline {
         bytesIn: Int, format: CompressionFormat?, sha256: String?, isCutShort: Bool,
         into output: inout PipelineOutput
     ) throws(PipelineError) {
-        statistics.inputs[statistics.inputs.count - 1].sha256 = sha256
+        statistics.currentInput?.sha256 = sha256
         statistics.bytesIn += bytesIn
-        statistics.inputs[statistics.inputs.count - 1].bytesIn = bytesIn
-        statistics.inputs[statistics.inputs.count - 1].format = format
+        statistics.currentInput?.bytesIn = bytesIn
+        statistics.currentInput?.format = format
         var lines = LineSplitter(maxLineBytes: configuration.maxLineBytes)
         swap(&lines, &splitter)
         defer { swap(&lines, &splitter) }
@@ -200,7 +200,7 @@ public struct Pipeline {
     @inline(__always)
     private mutating func countLine() {
         statistics.lines += 1
-        statistics.inputs[statistics.inputs.count - 1].lines += 1
+        statistics.currentInput?.lines += 1
     }
 
     private mutating func handle(_ line: LineSplitter.Line, into output: inout PipelineOutput)
@@ -244,8 +244,8 @@ public struct Pipeline {
         guard let outcome = parsed else { return }
         switch outcome {
         case .record:
-            statistics.recordsByType[Int(record.type.rawValue)] += 1
-            statistics.inputs[statistics.inputs.count - 1].records += 1
+            statistics.typeCounts[Int(record.type.rawValue)] += 1
+            statistics.currentInput?.records += 1
             let time = record.eventTime
             if statistics.firstEventTime.map({ time < $0 }) ?? true {
                 statistics.firstEventTime = time

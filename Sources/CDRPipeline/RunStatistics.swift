@@ -10,7 +10,10 @@ public struct RunStatistics: Sendable {
     /// Physical lines read, over all inputs.
     public var lines = 0
     /// Records parsed, per type (indexed by `RecordType.rawValue`).
-    public var recordsByType = [Int](repeating: 0, count: RecordType.allCases.count)
+    public var recordsByType: [Int] { (0..<typeCounts.count).map { typeCounts[$0] } }
+    /// What `recordsByType` reads, counted in place: an array's element counted on every
+    /// line checked its buffer for sharing each time.
+    var typeCounts = InlineArray<5, Int>(repeating: 0)
     /// Valid lines of a record type we do not use.
     public var otherTypes = 0
     /// Rejected lines, per reason (indexed like `RejectReason.allCases`).
@@ -39,8 +42,12 @@ public struct RunStatistics: Sendable {
     /// Compressed and decoded bytes, over all inputs.
     public var bytesIn = 0
     public var bytesDecoded = 0
-    /// One entry per input, in the order read.
-    public var inputs: [InputSummary] = []
+    /// One entry per input, in the order read; the last is the one being read.
+    public var inputs: [InputSummary] { readInputs + (currentInput.map { [$0] } ?? []) }
+    /// The inputs before the current one.
+    private var readInputs: [InputSummary] = []
+    /// The input being read, counted in place (not in `inputs`' buffer, on every line).
+    var currentInput: InputSummary?
 
     /// One input's share of the counts.
     public struct InputSummary: Sendable {
@@ -57,6 +64,12 @@ public struct RunStatistics: Sendable {
     }
 
     public init() {}
+
+    /// Starts counting a new input.
+    mutating func beginInput(named name: String) {
+        if let currentInput { readInputs.append(currentInput) }
+        currentInput = InputSummary(name: name)
+    }
 
     /// Records parsed, all types.
     public var records: Int { recordsByType.reduce(0, +) }

@@ -161,6 +161,33 @@ struct PipelineTests {
         #expect(statistics.inputs.map(\.lines) == [2, 3, 6])
     }
 
+    /// Each input's counts are its own, and they add up to the run's; each record type has
+    /// its count (they are kept in place, not in arrays, as every line adds to them).
+    @Test func countsEachInputApartAndEveryRecordType() throws {
+        let header = "event_time,record_type,imsi,cell\n"
+        let first = header + "2026-11-20T00:00:00Z,MOC,460001234567890,c1\n"
+        let second =
+            header + "2026-11-20T00:00:01Z,MTC,460001234567891,c1\n"
+            + "2026-11-20T00:00:02Z,SMS_MO,460001234567892,c2\n"
+            + "2026-11-20T00:00:03Z,MOC,46000123456789X,c2\n"
+            + "2026-11-20T00:00:04Z,SMS_MT,460001234567893,c3\n"
+        let third = header + "2026-11-20T00:00:05Z,DATA,460001234567894,c3"
+        let (statistics, _) = try Self.run([
+            ("a.csv", Array(first.utf8)), ("b.csv", Array(second.utf8)),
+            ("c.csv", Array(third.utf8)),
+        ])
+        #expect(statistics.recordsByType.count == RecordType.allCases.count)
+        #expect(statistics.recordsByType == [1, 1, 1, 1, 1])
+        #expect(statistics.inputs.map(\.name) == ["a.csv", "b.csv", "c.csv"])
+        #expect(statistics.inputs.map(\.lines) == [2, 5, 2])
+        #expect(statistics.inputs.map(\.records) == [1, 3, 1])
+        #expect(statistics.inputs.map(\.rejected) == [0, 1, 0])
+        #expect(statistics.inputs.map(\.bytesDecoded) == [first, second, third].map(\.utf8.count))
+        #expect(statistics.inputs.map(\.format) == [.plain, .plain, .plain])
+        #expect(statistics.inputs.map(\.lines).reduce(0, +) == statistics.lines)
+        #expect(statistics.inputs.map(\.records).reduce(0, +) == statistics.records)
+    }
+
     @Test func stopsAtAHeaderWithoutRequiredColumns() throws {
         #expect(throws: PipelineError.self) {
             _ = try Self.run([("x.csv", Array("time,imsi\n1,2\n".utf8))])
