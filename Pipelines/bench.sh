@@ -17,7 +17,8 @@
 #   the simple rule in DuckDB                  (Pipelines/simple-rule.sql, if duckdb is there)
 # and prints the medians with their wall time over zstd's, the median of each run's time over
 # the zstd run just before it (steadier when the machine's speed drifts), the highest peak
-# RSS of the runs (/usr/bin/time) and the detection quality of the last run (catpool score).
+# RSS of the runs (/usr/bin/time's KiB, in megabytes of 10^6 bytes like the file sizes) and the
+# detection quality of the last run (catpool score).
 # Then, unless FLAT=0, it simulates 48 hours of the dense city and compares detect's peak RSS
 # on it with the 24-hour one: memory must follow what is live in the window, not the input's
 # length. CITIES="dense" runs one.
@@ -101,7 +102,7 @@ print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")
     awk -v city="$name" -v name="$job" -v z="$zstd_median" -v c="$job_median" -v n="$records" \
       -v kb="$highest" -v all="${times[$job]% }" -v p="$paired" \
       'BEGIN { if (z <= 0) z = 0.01; if (c <= 0) c = 0.01
-        printf "| %s | %s | %s (%s) | %.2f | %.2f | %.1f M | %d MB |\n", city, name, c, all, c / z, p, n / c / 1e6, kb / 1024 }'
+        printf "| %s | %s | %s (%s) | %.2f | %.2f | %.1f M | %.0f MB |\n", city, name, c, all, c / z, p, n / c / 1e6, kb * 1.024 / 1000 }'
   done
   if [ -n "${times[duckdb]:-}" ]; then
     awk -v city="$name" -v d="$(printf '%s\n' ${times[detect]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \
@@ -121,5 +122,5 @@ if [ "${FLAT:-1}" != 0 ]; then
   read -r _ kb24 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-$tag.csv" "$data/day-$tag.csv.zst")
   read -r s48 kb48 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-48h-$tag.csv" "$two_days")
   awk -v kb24="$kb24" -v kb48="$kb48" -v s48="$s48" \
-    'BEGIN { printf "48 hours of the dense city: detect %s s, peak RSS %d MB = %.2f x the 24-hour run\n", s48, kb48 / 1024, kb48 / kb24 }' >&2
+    'BEGIN { printf "48 hours of the dense city: detect %s s, peak RSS %.0f MB = %.2f x the 24-hour run\n", s48, kb48 * 1.024 / 1000, kb48 / kb24 }' >&2
 fi
