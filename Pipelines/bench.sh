@@ -54,6 +54,17 @@ measure() {  # measure OUTPUT COMMAND...: prints "seconds peak_kb" of one run, s
   cat "$data/time.out"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# simulate_once DAY FLAGS ARGS...: simulates DAY with FLAGS unless it is there from the same
+# flags (a day from an older layout, or one cut short, is simulated again).
+simulate_once() {
+  local day=$1 flags=$2
+  shift 2
+  [ -s "$day" ] && [ "$(cat "$day.flags" 2>/dev/null)" = "$flags" ] && return
+  rm -f "$day.flags"
+  # shellcheck disable=SC2086 # the layout is several flags
+  "$catpool" simulate --subscribers "$subscribers" $flags --out "$day" "$@"
+  printf '%s' "$flags" >"$day.flags"
+}
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(swift --version 2>/dev/null | head -1)"
 echo
@@ -65,13 +76,7 @@ for name in $cities; do
   day=$data/day-$tag.csv.zst
   cells=$data/cells-$tag.csv
   truth=$data/truth-$tag.json
-  # A day simulated with other flags (an older layout) is simulated again.
-  if [ ! -s "$day" ] || [ "$(cat "$day.flags" 2>/dev/null)" != "$flags" ]; then
-    # shellcheck disable=SC2086 # the layout is several flags
-    "$catpool" simulate --subscribers "$subscribers" $flags --out "$day" --truth "$truth" \
-      --cells "$cells"
-    printf '%s' "$flags" >"$day.flags"
-  fi
+  simulate_once "$day" "$flags" --truth "$truth" --cells "$cells"
   # The simple rule in DuckDB (two threads), the tool an analyst would pick, when python3 has
   # duckdb (pip install duckdb).
   jobs=(check detect)
@@ -117,13 +122,7 @@ done
 if [ "${FLAT:-1}" != 0 ]; then
   tag=$subscribers-dense
   two_days=$data/two-days-$tag.csv.zst
-  flags=$(layout dense)
-  if [ ! -s "$two_days" ] || [ "$(cat "$two_days.flags" 2>/dev/null)" != "$flags" ]; then
-    # shellcheck disable=SC2086 # the layout is several flags
-    "$catpool" simulate --subscribers "$subscribers" $flags --hours 48 --out "$two_days" \
-      --cells "$data/cells-48h-$tag.csv"
-    printf '%s' "$flags" >"$two_days.flags"
-  fi
+  simulate_once "$two_days" "$(layout dense)" --hours 48 --cells "$data/cells-48h-$tag.csv"
   read -r _ kb24 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-$tag.csv" "$data/day-$tag.csv.zst")
   read -r s48 kb48 < <(measure /dev/null "$catpool" detect -q --cells "$data/cells-48h-$tag.csv" "$two_days")
   awk -v kb24="$kb24" -v kb48="$kb48" -v s48="$s48" \
