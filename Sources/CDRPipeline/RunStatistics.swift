@@ -161,7 +161,9 @@ public struct RunStatistics: Sendable {
         }
         if lateRecords > 0 { text += ", \(lateRecords) too late for detection" }
         if shedRecords > 0 { text += ", \(shedRecords) shed by the state cap" }
-        if let flagged = decisions["flagged"] { text += "; \(flagged) clusters flagged" }
+        if let flagged = decisions["flagged"] {
+            text += "; \(flagged) \(flagged == 1 ? "cluster" : "clusters") flagged"
+        }
         if let firstEventTime, let lastEventTime {
             text += "; events \(firstEventTime) to \(lastEventTime)"
         }

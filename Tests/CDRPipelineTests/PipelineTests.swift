@@ -188,6 +188,18 @@ struct PipelineTests {
         #expect(statistics.inputs.map(\.records).reduce(0, +) == statistics.records)
     }
 
+    /// The summary line counts clusters in words that agree with the count.
+    @Test func summaryLineSaysClusterOrClusters() {
+        var statistics = RunStatistics()
+        #expect(!statistics.summary(seconds: 1).contains("flagged"))
+        for (flagged, words) in [
+            (0, "0 clusters flagged"), (1, "1 cluster flagged"), (2, "2 clusters flagged"),
+        ] {
+            statistics.decisions["flagged"] = flagged
+            #expect(statistics.summary(seconds: 1).contains("; \(words);"))
+        }
+    }
+
     @Test func stopsAtAHeaderWithoutRequiredColumns() throws {
         #expect(throws: PipelineError.self) {
             _ = try Self.run([("x.csv", Array("time,imsi\n1,2\n".utf8))])
