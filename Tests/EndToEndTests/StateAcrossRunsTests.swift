@@ -4,9 +4,9 @@ import Testing
 /// `--state`: a day split into two dumps and read by two runs gives what one run over the
 /// whole day gives, byte for byte; an unusable state file is refused or set aside; a failed
 /// run leaves it as it was.
-@Suite(.serialized) struct StateAcrossRunsTests {
+@Suite struct StateAcrossRunsTests {
     /// A simulated day (4,000 subscribers, every box kind, records up to 5 minutes late),
-    /// split at 13:00 into two plain dumps, each with its header.
+    /// split at 13:00 into two plain dumps, each with its header, in a folder of its own.
     struct SplitDay {
         let folder: URL
         var whole: URL { folder.appendingPathComponent("day.csv") }
@@ -16,26 +16,55 @@ import Testing
         var state: URL { folder.appendingPathComponent("catpool.state") }
         var truth: URL { folder.appendingPathComponent("truth.json") }
 
+        /// The day's files by name, simulated once for all the tests (5 s of a debug build
+        /// each time), which then run side by side, each in its own folder.
+        private static let files = Result { try simulate() }
+
         init() throws {
             folder = try makeScratchFolder()
+            for (name, bytes) in try Self.files.get() {
+                try bytes.write(to: folder.appendingPathComponent(name))
+            }
+        }
+
+        private struct SimulationFailed: Error, CustomStringConvertible {
+            let description: String
+        }
+
+        private static func simulate() throws -> [String: Data] {
+            let folder = try makeScratchFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let whole = folder.appendingPathComponent("day.csv")
             let simulated = try CatPoolBinary.run([
                 "simulate", "--seed", "3", "--subscribers", "4000", "--boxes", "8",
                 "--disorder-s", "300", "--format", "csv", "--out", whole.path, "--cells",
-                cells.path, "--truth", truth.path,
+                folder.appendingPathComponent("cells.csv").path, "--truth",
+                folder.appendingPathComponent("truth.json").path,
             ])
-            #expect(simulated.status == 0, "\(simulated.stderr)")
-            let text = String(decoding: try Data(contentsOf: whole), as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            guard simulated.status == 0 else {
+                throw SimulationFailed(description: "simulate: \(simulated.stderr)")
+            }
+            let day = try Data(contentsOf: whole)
+            var lines = String(decoding: day, as: UTF8.self)
+                .split(separator: "\n", omittingEmptySubsequences: false)
             if lines.last == "" { lines.removeLast() }
             // At the first line stamped 13:00 or later: later lines may still be earlier (the
             // disorder), as in a real hourly cut.
-            let cut = try #require(
-                lines.indices.dropFirst().first { lines[$0].prefix(13) >= "2026-11-20T13" })
+            guard
+                let cut = lines.indices.dropFirst().first(where: {
+                    lines[$0].prefix(13) >= "2026-11-20T13"
+                })
+            else { throw SimulationFailed(description: "the simulated day has no line at 13:00") }
             let header = lines[0]
-            try Data(([header] + lines[1..<cut]).joined(separator: "\n").appending("\n").utf8)
-                .write(to: morning)
-            try Data(([header] + lines[cut...]).joined(separator: "\n").appending("\n").utf8)
-                .write(to: afternoon)
+            return [
+                "day.csv": day,
+                "morning.csv": Data(
+                    (([header] + lines[1..<cut]).joined(separator: "\n") + "\n").utf8),
+                "afternoon.csv": Data(
+                    (([header] + lines[cut...]).joined(separator: "\n") + "\n").utf8),
+                "cells.csv": try Data(contentsOf: folder.appendingPathComponent("cells.csv")),
+                "truth.json": try Data(contentsOf: folder.appendingPathComponent("truth.json")),
+            ]
         }
 
         func detect(_ input: URL, _ extra: [String] = []) throws -> CommandResult {
