@@ -34,7 +34,7 @@ for tool in zstd /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench.sh: needs $tool (apt-get install -y zstd time)" >&2; exit 69; }
 done
 
-swift build -c release --product catpool >/dev/null
+swift build -c release --static-swift-stdlib --product catpool >/dev/null  # as `make install` builds it
 catpool=.build/release/catpool
 mkdir -p "$data"
 

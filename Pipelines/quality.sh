@@ -22,7 +22,7 @@ subscribers=${SUBSCRIBERS:-100000}
 data=bench-data/quality
 mkdir -p "$data"
 command -v zstd >/dev/null || { echo "quality.sh: needs zstd" >&2; exit 69; }
-swift build -c release --product catpool >/dev/null
+swift build -c release --static-swift-stdlib --product catpool >/dev/null  # as `make install` builds it
 catpool=$PWD/.build/release/catpool
 
 days=()

@@ -23,7 +23,7 @@ mkdir -p "$data"
 for tool in zstd jq /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "sweep.sh: needs $tool" >&2; exit 69; }
 done
-swift build -c release --product catpool >/dev/null
+swift build -c release --static-swift-stdlib --product catpool >/dev/null  # as `make install` builds it
 catpool=.build/release/catpool
 
 seconds() {  # seconds COMMAND...: wall seconds of one run, output discarded

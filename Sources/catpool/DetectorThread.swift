@@ -11,12 +11,12 @@ import SIMBoxDetection
 /// timing differs. At most `batchCount` batches are in flight: when the detector is behind,
 /// the parser waits for one to come back.
 final class DetectorThread: DetectionRunner {
-    /// Batches in flight at once: 16 × 4096 records.
+    /// Batches in flight at once: 16 × 2,048 records.
     ///
     /// Measured with the first threaded detector, 16 keep the detector busy through a slow
-    /// chunk without holding much memory. Eight batches and eight decoded chunks held 10 MB
-    /// less on the dense city's day and were slower: 13.7 s against 12.8 s, medians of six
-    /// runs in rotated order.
+    /// chunk without holding much memory. Eight batches (of 4,096 records) and eight decoded
+    /// chunks held 10 MB less on the dense city's day and were slower: 13.7 s against 12.8 s,
+    /// medians of six runs in rotated order.
     static let batchCount = 16
 
     /// The stage, moved between threads by reference (an enum's payload must be copyable).
