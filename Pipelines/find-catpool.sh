@@ -3,7 +3,7 @@
 #   $CATPOOL                       (must name an executable, or a command on PATH)
 #   catpool on PATH
 #   ../bin/catpool beside Pipelines/   (the layout `make install PREFIX=/opt/catpool` makes)
-#   ../.build/release/catpool          (a checkout after `swift build -c release`)
+#   ../.build/release/catpool          (a checkout after `make`)
 # Needs `here` (this folder) and `script` (the caller's name, for the message).
 if [ -n "${CATPOOL:-}" ]; then
   catpool=$CATPOOL
