@@ -82,9 +82,12 @@ public struct RunStatistics: Sendable {
 
     /// The `--stats` object, as one JSON line.
     ///
-    /// - Parameter seconds: the run's wall-clock time, measured by the caller (the library
-    ///   never reads the clock).
-    public func json(seconds: Double) -> [UInt8] {
+    /// - Parameters:
+    ///   - seconds: the run's wall-clock time, measured by the caller (the library never
+    ///     reads the clock).
+    ///   - threads: how the caller's threads spent the run; the `threads` object is left out
+    ///     when empty.
+    public func json(seconds: Double, threads: [ThreadUse] = []) -> [UInt8] {
         var json = JSONWriter()
         json.beginObject()
         json.key("lines"); json.int(lines)
@@ -145,6 +148,7 @@ public struct RunStatistics: Sendable {
         }
         json.endArray()
         json.key("seconds"); json.decimal(seconds, fractionDigits: 3)
+        if !threads.isEmpty { write(threads, &json) }
         json.endObject()
         json.newline()
         return json.bytes
@@ -173,6 +177,36 @@ public struct RunStatistics: Sendable {
             text += " (\(formatDecimal(rate / 1e6, fractionDigits: 2)) M lines/s)"
         }
         return text
+    }
+
+    /// `"threads": {"reader": {"cpu_s": …, "waited_s": {"parser": …}}, …}`.
+    private func write(_ threads: [ThreadUse], _ json: inout JSONWriter) {
+        json.key("threads")
+        json.beginObject()
+        for thread in threads {
+            json.key(thread.name)
+            json.beginObject()
+            json.key("cpu_s")
+            if let cpu = thread.cpuSeconds {
+                json.decimal(cpu, fractionDigits: 3)
+            } else {
+                json.null()
+            }
+            json.key("waited_s")
+            json.beginObject()
+            for wait in thread.waits {
+                json.key(wait.on); json.decimal(wait.seconds, fractionDigits: 3)
+            }
+            json.endObject()
+            json.key("waits")
+            json.beginObject()
+            for wait in thread.waits {
+                json.key(wait.on); json.int(wait.count)
+            }
+            json.endObject()
+            json.endObject()
+        }
+        json.endObject()
     }
 
     private func writeTime(_ time: EventTime?, _ json: inout JSONWriter) {

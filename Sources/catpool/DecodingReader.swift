@@ -36,6 +36,8 @@ final class DecodingReader: Sendable {
 
     private let inputs: [String]
     private let hashes: Bool
+    /// Where the reader writes its CPU time and its waits for the parser as it ends.
+    private let board: ThreadUseBoard?
     private let sharesCores: Bool
     /// Decoded buffers free to fill: all of them at the start.
     private let free: HandOff<UnsafeMutableRawBufferPointer>
@@ -52,9 +54,14 @@ final class DecodingReader: Sendable {
     ///   - sharesCores: whether two other busy threads run beside it (`detect`): it then runs
     ///     as batch work (`markAsBatchWork`).
     ///   - bufferCount: decoded chunks that may wait for the parser at once.
-    init(inputs: [String], hashes: Bool, sharesCores: Bool = false, bufferCount: Int = 16) {
+    ///   - board: where the reader writes how it spent the run (`--stats` `threads`).
+    init(
+        inputs: [String], hashes: Bool, sharesCores: Bool = false, bufferCount: Int = 16,
+        board: ThreadUseBoard? = nil
+    ) {
         self.inputs = inputs
         self.hashes = hashes
+        self.board = board
         self.sharesCores = sharesCores
         free = HandOff(capacity: bufferCount)
         events = HandOff(capacity: bufferCount + 4)
@@ -76,6 +83,9 @@ final class DecodingReader: Sendable {
     /// The next event, waiting for it if needed.
     func next() -> Event { events.receive() }
 
+    /// How long the caller has waited in `next()` and `waitForEvent` for the reader.
+    var callerWaits: WaitTally { events.waits.receive }
+
     /// Returns a buffer from a `.data` event to the pool.
     func recycle(_ buffer: UnsafeMutableRawBufferPointer) { free.send(buffer) }
 
@@ -94,6 +104,8 @@ final class DecodingReader: Sendable {
         for name in inputs {
             guard read(name, through: readBuffer) else { break }
         }
+        board?.setCPU(of: "reader", seconds: threadCPUSeconds())
+        board?.setWait(of: "reader", on: "parser", free.waits.receive)
         post(.finished)
     }
 

@@ -47,15 +47,21 @@ final class DetectorThread: DetectionRunner {
     /// Batches handed over whose decisions have not come back yet.
     private var pending = 0
 
+    /// Where the parser's waits for the detector are written (`--stats` `threads`).
+    private let board: ThreadUseBoard?
+
     /// Moves `stage` to a new thread.
-    init(_ stage: consuming DetectionStage) {
+    ///
+    /// - Parameter board: where both threads write how they spent the run.
+    init(_ stage: consuming DetectionStage, board: ThreadUseBoard? = nil) {
+        self.board = board
         // The pipeline holds one batch; the others wait here.
         spares = (1..<Self.batchCount).map { _ in
             var spare: [DetectionStage.Item] = []
             spare.reserveCapacity(DetectionStage.batchCapacity)
             return spare
         }
-        let thread = Thread { [work, done] in Self.run(work, done) }
+        let thread = Thread { [work, done] in Self.run(work, done, board: board) }
         thread.name = "catpool-detector"
         thread.stackSize = 1 << 20
         thread.start()
@@ -73,11 +79,18 @@ final class DetectorThread: DetectionRunner {
 
     func flush(into output: inout DetectionStage.Output) {
         while pending > 0 { take(done.receive(), into: &output) }
+        noteParserWaits()
     }
 
     func finish(into output: inout DetectionStage.Output) {
         work.send(.finish)
         while pending >= 0 { take(done.receive(), into: &output) }
+        noteParserWaits()
+    }
+
+    /// Writes down how long the parser has waited for batches to come back.
+    private func noteParserWaits() {
+        board?.setWait(of: "parser", on: "detector", done.waits.receive)
     }
 
     func save(into writer: inout StateWriter) {
@@ -86,6 +99,7 @@ final class DetectorThread: DetectionRunner {
         guard case .stopped(let stopped) = done.receive() else {
             preconditionFailure("the detector thread stopped out of turn")
         }
+        noteParserWaits()
         stopped.stage.save(into: &writer)
     }
 
@@ -107,8 +121,12 @@ final class DetectorThread: DetectionRunner {
     }
 
     /// The detector thread: applies batches in order until told to finish or stop.
-    private static func run(_ work: HandOff<Work>, _ done: HandOff<Done>) {
+    private static func run(_ work: HandOff<Work>, _ done: HandOff<Done>, board: ThreadUseBoard?) {
         markAsBatchWork()
+        func noteEnd() {
+            board?.setCPU(of: "detector", seconds: threadCPUSeconds())
+            board?.setWait(of: "detector", on: "parser", work.waits.receive)
+        }
         guard case .start(let stage) = work.receive() else {
             preconditionFailure("the detector thread needs its stage first")
         }
@@ -122,9 +140,11 @@ final class DetectorThread: DetectionRunner {
                 output.decisions = []
             case .finish:
                 stage.stage.finish(into: &output)
+                noteEnd()
                 done.send(.finished(output))
                 return
             case .stop:
+                noteEnd()
                 done.send(.stopped(stage))
                 return
             case .start:

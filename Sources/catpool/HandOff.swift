@@ -18,6 +18,16 @@ final class HandOff<Element>: @unchecked Sendable {
     private var slots: [Element?]
     private var head = 0
     private var count = 0
+    /// Time `send` has slept on a full queue, and `receive` on an empty one.
+    private var sendWaits = WaitTally()
+    private var receiveWaits = WaitTally()
+
+    /// What `send` and `receive` have waited so far.
+    var waits: (send: WaitTally, receive: WaitTally) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (sendWaits, receiveWaits)
+    }
 
     /// - Parameter capacity: the most elements waiting at once; `send` waits beyond it.
     init(capacity: Int) {
@@ -29,7 +39,11 @@ final class HandOff<Element>: @unchecked Sendable {
     func send(_ element: Element) {
         condition.lock()
         defer { condition.unlock() }
-        while count == slots.count { condition.wait() }
+        if count == slots.count {
+            let start = monotonicSeconds()
+            while count == slots.count { condition.wait() }
+            sendWaits.add(since: start)
+        }
         slots[(head + count) % slots.count] = element
         count += 1
         condition.broadcast()
@@ -39,7 +53,11 @@ final class HandOff<Element>: @unchecked Sendable {
     func receive() -> Element {
         condition.lock()
         defer { condition.unlock() }
-        while count == 0 { condition.wait() }
+        if count == 0 {
+            let start = monotonicSeconds()
+            while count == 0 { condition.wait() }
+            receiveWaits.add(since: start)
+        }
         return takeOldest()
     }
 
@@ -55,6 +73,9 @@ final class HandOff<Element>: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: seconds)
         condition.lock()
         defer { condition.unlock() }
+        guard count == 0 else { return true }
+        let start = monotonicSeconds()
+        defer { receiveWaits.add(since: start) }
         while count == 0 {
             if !condition.wait(until: deadline) { return count > 0 }
         }
@@ -70,5 +91,20 @@ final class HandOff<Element>: @unchecked Sendable {
         count -= 1
         condition.broadcast()
         return element
+    }
+}
+
+/// A queue's sleeps, counted: how long a thread waited on the other side (`--stats`
+/// `threads`).
+///
+/// The clock is read only around a sleep, never for an element that passes at once, so a run
+/// pays for it a few thousand times, not once a chunk or batch.
+struct WaitTally {
+    private(set) var count = 0
+    private(set) var seconds = 0.0
+
+    mutating func add(since start: Double) {
+        count += 1
+        seconds += monotonicSeconds() - start
     }
 }

@@ -61,7 +61,7 @@ extension RunLoop {
         if let path = options.stats {
             step { () throws(OutputFile.OutputError) in
                 let file = try OutputFile(creating: path)
-                try file.write(statistics.json(seconds: seconds))
+                try file.write(statistics.json(seconds: seconds, threads: threadUse.all))
                 try file.flush()
             }
         }

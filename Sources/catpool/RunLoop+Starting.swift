@@ -61,7 +61,7 @@ extension RunLoop {
             }
             return try Pipeline(
                 configuration: configuration, continuing: reader,
-                runningDetection: { DetectorThread($0) })
+                runningDetection: { DetectorThread($0, board: threadUse) })
         } catch let error as StateError {
             guard resetsUnusableState, let statePath else {
                 printError(
@@ -77,7 +77,8 @@ extension RunLoop {
                     + "starting afresh")
             do {
                 return try Pipeline(
-                    configuration: configuration, runningDetection: { DetectorThread($0) })
+                    configuration: configuration,
+                    runningDetection: { DetectorThread($0, board: threadUse) })
             } catch {
                 printError("\(error)")
                 throw .usage

@@ -24,6 +24,8 @@ struct RunLoop {
     var resetsUnusableState = false
     /// `--evidence`: where the evidence lines go (never stdout: it carries the decisions).
     var evidencePath: String?
+    /// How the reader, parser and detector threads spent the run (`--stats` `threads`).
+    let threadUse = ThreadUseBoard()
 
     /// Runs to the end of the inputs and returns how the process should exit.
     func run() -> ExitStatus {
@@ -58,8 +60,15 @@ struct RunLoop {
     {
         let detecting = configuration.detection != nil
         let reader = DecodingReader(
-            inputs: options.inputs, hashes: options.stats != nil, sharesCores: detecting)
+            inputs: options.inputs, hashes: options.stats != nil, sharesCores: detecting,
+            board: threadUse)
         reader.start()
+        let cpuBefore = threadCPUSeconds()
+        defer {
+            // The parsing's CPU: setting up (a cell table, a state file) came before.
+            threadUse.setCPU(of: "parser", seconds: threadCPUSeconds() - cpuBefore)
+            threadUse.setWait(of: "parser", on: "reader", reader.callerWaits)
+        }
         if detecting {
             markAsBatchWork()
             lowerThreadPriority()

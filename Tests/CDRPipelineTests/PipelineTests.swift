@@ -188,6 +188,33 @@ struct PipelineTests {
         #expect(statistics.inputs.map(\.records).reduce(0, +) == statistics.records)
     }
 
+    /// `--stats` writes the threads as given, in that order, and no `threads` without them.
+    @Test func statsWriteTheThreadsGivenAndNoneWithout() throws {
+        let statistics = RunStatistics()
+        let plain = String(decoding: statistics.json(seconds: 2), as: UTF8.self)
+        #expect(!plain.contains("threads"))
+        let threads = [
+            ThreadUse(
+                name: "reader", cpuSeconds: 1.25,
+                waits: [ThreadUse.Wait(on: "parser", seconds: 0.5, count: 3)]),
+            ThreadUse(
+                name: "parser", cpuSeconds: nil,
+                waits: [
+                    ThreadUse.Wait(on: "reader", seconds: 0.125, count: 1),
+                    ThreadUse.Wait(on: "detector", seconds: 0, count: 0),
+                ]),
+        ]
+        let text = String(decoding: statistics.json(seconds: 2, threads: threads), as: UTF8.self)
+        #expect(
+            text.hasSuffix(
+                "\"seconds\":2,\"threads\":{"
+                    + "\"reader\":{\"cpu_s\":1.25,\"waited_s\":{\"parser\":0.5},"
+                    + "\"waits\":{\"parser\":3}},"
+                    + "\"parser\":{\"cpu_s\":null,\"waited_s\":{\"reader\":0.125,\"detector\":0},"
+                    + "\"waits\":{\"reader\":1,\"detector\":0}}}}\n"), "\(text)")
+        #expect(text.dropLast().hasPrefix(plain.dropLast(2)))
+    }
+
     /// The summary line counts clusters in words that agree with the count.
     @Test func summaryLineSaysClusterOrClusters() {
         var statistics = RunStatistics()

@@ -161,6 +161,52 @@ struct CommandLineTests {
         #expect((number("shed_records") ?? 0) > 60_000)
     }
 
+    @Test(arguments: ["detect", "check"])
+    func statsSayHowEachThreadSpentTheRun(command: String) throws {
+        // Issue #11: which of the reader, the parser and the detector waited, and for whom.
+        let fixture = Fixture(
+            folder: TestPaths.fixtures.appendingPathComponent("replay/box-sim-bank"))
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stats = folder.appendingPathComponent("stats.json")
+        var arguments = [command, "-q", "--stats", stats.path]
+        if command == "detect" { arguments += ["--cells", fixture.file("cells.csv").path] }
+        let result = try CatPoolBinary.run(arguments + [fixture.input.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any])
+        let seconds = try #require(object["seconds"] as? Double)
+        let threads = try #require(object["threads"] as? [String: [String: Any]])
+        let expected: [String: [String]] =
+            command == "detect"
+            ? ["reader": ["parser"], "parser": ["reader", "detector"], "detector": ["parser"]]
+            : ["reader": ["parser"], "parser": ["reader"]]
+        #expect(Set(threads.keys) == Set(expected.keys))
+        // In pipeline order, whichever thread ended first.
+        let text = try String(contentsOf: stats, encoding: .utf8)
+        let names = ["reader", "parser", "detector"].filter { expected[$0] != nil }
+        let places = try names.map {
+            try #require(text.range(of: "\"\($0)\":{\"cpu_s\"")).lowerBound
+        }
+        #expect(places == places.sorted())
+        for (name, waitedOn) in expected {
+            let thread = try #require(threads[name])
+            // No thread uses more CPU, or waits longer, than the run lasted.
+            let cpu = try #require(thread["cpu_s"] as? Double, "\(name) has no CPU time")
+            #expect(cpu >= 0 && cpu <= seconds + 0.01, "\(name): \(cpu) s of \(seconds) s")
+            let waited = try #require(thread["waited_s"] as? [String: Double])
+            let waits = try #require(thread["waits"] as? [String: Int])
+            #expect(Set(waited.keys) == Set(waitedOn), "\(name)")
+            #expect(Set(waits.keys) == Set(waitedOn), "\(name)")
+            for other in waitedOn {
+                let time = waited[other] ?? -1
+                #expect(time >= 0 && time <= seconds + 0.01, "\(name) on \(other): \(time) s")
+                #expect((waits[other] ?? -1) >= 0)
+                #expect((waits[other] ?? 0) > 0 || time == 0, "\(name) on \(other)")
+            }
+        }
+    }
+
     @Test func endsQuietlyWhenStdoutIsClosed() throws {
         // `catpool check --rejects - … | head -1`: the reader leaves after one line.
         let dump = Self.messyDump()
