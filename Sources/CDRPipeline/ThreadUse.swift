@@ -7,8 +7,7 @@
 public struct ThreadUse: Sendable, Equatable {
     /// `reader`, `parser` or `detector`.
     public var name: String
-    /// CPU time the thread used, in seconds; `nil` when it had not ended when the run did
-    /// (a signal, an unreadable input).
+    /// CPU time the thread used, in seconds; `nil` (written `null`) when it was not measured.
     public var cpuSeconds: Double?
     /// Seconds spent waiting on another thread, by that thread's name, in the order first
     /// waited on.

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Each thread writes its own CPU time as it ends, and the waits measured on its queues; the
 /// run loop reads the board when it writes `--stats`, after the reader and the detector have
-/// ended (a run stopped early may find one still running: its CPU time is then unknown). Threads are listed
+/// ended (a run stopped early may find one still running: it is then left out). Threads are listed
 /// in pipeline order (reader, parser, detector) whatever order they wrote in, so the same
 /// run gives the same layout.
 final class ThreadUseBoard: Sendable {
