@@ -103,7 +103,7 @@ struct PseudonymiseTests {
         // Statistics hold no identifier: the same but for the run time and the detector's
         // peak state, which is sampled between chunks and so follows the threads' timing.
         func withoutTime(_ stats: String) -> String {
-            stats.replacingOccurrences(
+            withoutThreads(stats).replacingOccurrences(
                 of: #""seconds":[0-9.]+"#, with: "", options: .regularExpression
             ).replacingOccurrences(
                 of: #""detector_state":\{[^}]*\}"#, with: "", options: .regularExpression)
