@@ -26,6 +26,14 @@ public struct LineSplitter {
         public var length: Int
         /// `true` when the line exceeded `maxLineBytes` and `bytes` holds only its start.
         public var isOverlong: Bool
+
+        @usableFromInline
+        init(number: Int, bytes: UnsafeRawBufferPointer, length: Int, isOverlong: Bool) {
+            self.number = number
+            self.bytes = bytes
+            self.length = length
+            self.isOverlong = isOverlong
+        }
     }
 
     /// How many leading bytes of an overlong line are kept for reporting it.
@@ -34,13 +42,19 @@ public struct LineSplitter {
     /// The longest line returned whole, in bytes, not counting the line end.
     public let maxLineBytes: Int
     /// Lines returned so far (the number of the last line).
-    public private(set) var lineCount = 0
-
-    private var carry: [UInt8] = []
+    public private(set) var lineCount: Int {
+        get { storedLineCount }
+        set { storedLineCount = newValue }
+    }
+    // Internal and `@usableFromInline`, not private: `feed` is inlined into the pipeline so
+    // that its per-line callback is a direct call, not a closure's (about 25 instructions a
+    // line).
+    @usableFromInline var storedLineCount = 0
+    @usableFromInline var carry: [UInt8] = []
     /// Length of the straddling line so far, which may exceed what `carry` keeps.
-    private var carryLength = 0
-    private var isCarrying = false
-    private var lastCarryByte: UInt8 = 0
+    @usableFromInline var carryLength = 0
+    @usableFromInline var isCarrying = false
+    @usableFromInline var lastCarryByte: UInt8 = 0
 
     /// Creates a splitter.
     ///
@@ -64,6 +78,7 @@ public struct LineSplitter {
     /// Hands every complete line in `chunk` to `body`, keeping an unfinished tail.
     ///
     /// - Complexity: O(`chunk.count`), with `memchr` finding line ends.
+    @inlinable
     public mutating func feed(
         _ chunk: UnsafeRawBufferPointer, _ body: (Line) throws -> Void
     ) rethrows {
@@ -87,7 +102,7 @@ public struct LineSplitter {
                 return
             }
             let length = lineStart.distance(to: UnsafeRawPointer(newline))
-            lineCount += 1
+            storedLineCount += 1
             try body(
                 Self.makeLine(
                     number: lineCount, start: lineStart, length: length, maxLineBytes: maxLineBytes)
@@ -106,7 +121,8 @@ public struct LineSplitter {
 
     // MARK: - Private
 
-    private static func makeLine(
+    @inlinable
+    static func makeLine(
         number: Int, start: UnsafeRawPointer, length: Int, maxLineBytes: Int
     ) -> Line {
         var contentLength = length
@@ -125,7 +141,8 @@ public struct LineSplitter {
             length: contentLength, isOverlong: false)
     }
 
-    private mutating func appendToCarry(_ bytes: UnsafeRawBufferPointer) {
+    @usableFromInline
+    mutating func appendToCarry(_ bytes: UnsafeRawBufferPointer) {
         isCarrying = true
         carryLength += bytes.count
         if let last = bytes.last { lastCarryByte = last }
@@ -135,7 +152,8 @@ public struct LineSplitter {
         if room > 0 { carry.append(contentsOf: bytes.prefix(room)) }
     }
 
-    private mutating func emitCarry(_ body: (Line) throws -> Void) rethrows {
+    @usableFromInline
+    mutating func emitCarry(_ body: (Line) throws -> Void) rethrows {
         lineCount += 1
         let number = lineCount
         let length = carryLength

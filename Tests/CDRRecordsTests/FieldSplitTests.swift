@@ -105,4 +105,32 @@ struct FieldSplitTests {
             }
         }
     }
+
+    /// The one-compare quote-or-space search (SSE2 here) and its portable twin against a
+    /// byte-by-byte oracle, on random blocks dense in quotes, spaces and their neighbours
+    /// (0x21 and 0x23, which the folding must not catch), and on every byte value.
+    @Test func quoteOrSpaceSearchMatchesItsPortableTwinAndTheOracle() {
+        var random = SimulationRandom(seed: 22, stream: 5)
+        var block = [UInt8](repeating: 0, count: 16)
+        for round in 0..<20_000 {
+            for index in block.indices {
+                // The first 16 rounds hold every byte value once.
+                block[index] =
+                    round < 16
+                    ? UInt8(round * 16 + index)
+                    : random.chance(0.5)
+                        ? [0x20, 0x21, 0x22, 0x23, 0xA0, 0xA2][random.int(0..<6)]
+                        : UInt8(random.int(0..<256))
+            }
+            let oracle = block.indices.reduce(UInt32(0)) { mask, index in
+                mask | (block[index] == 0x22 || block[index] == 0x20 ? 1 << index : 0)
+            }
+            block.withUnsafeBytes { bytes in
+                #expect(catpool_quote_or_space16(bytes.baseAddress) == oracle, "round \(round)")
+                #expect(
+                    catpool_quote_or_space16_portable(bytes.baseAddress) == oracle,
+                    "round \(round)")
+            }
+        }
+    }
 }
