@@ -42,13 +42,10 @@ public struct LineSplitter {
     /// The longest line returned whole, in bytes, not counting the line end.
     public let maxLineBytes: Int
     /// Lines returned so far (the number of the last line).
-    public private(set) var lineCount: Int {
-        get { storedLineCount }
-        set { storedLineCount = newValue }
-    }
+    public var lineCount: Int { storedLineCount }
     // Internal and `@usableFromInline`, not private: `feed` is inlined into the pipeline so
-    // that its per-line callback is a direct call, not a closure's (about 25 instructions a
-    // line).
+    // that its per-line callback is a direct call, not a closure's (22 instructions a line).
+    // Only this type's methods touch them.
     @usableFromInline var storedLineCount = 0
     @usableFromInline var carry: [UInt8] = []
     /// Length of the straddling line so far, which may exceed what `carry` keeps.
@@ -69,7 +66,7 @@ public struct LineSplitter {
 
     /// Starts numbering again for a new input; any pending partial line is dropped.
     public mutating func reset() {
-        lineCount = 0
+        storedLineCount = 0
         carry.removeAll(keepingCapacity: true)
         carryLength = 0
         isCarrying = false
@@ -105,7 +102,8 @@ public struct LineSplitter {
             storedLineCount += 1
             try body(
                 Self.makeLine(
-                    number: lineCount, start: lineStart, length: length, maxLineBytes: maxLineBytes)
+                    number: storedLineCount, start: lineStart, length: length,
+                    maxLineBytes: maxLineBytes)
             )
             start += length + 1
         }
@@ -119,7 +117,7 @@ public struct LineSplitter {
         isCarrying = false
     }
 
-    // MARK: - Private
+    // MARK: - Carrying a line across chunks
 
     @inlinable
     static func makeLine(
@@ -154,8 +152,8 @@ public struct LineSplitter {
 
     @usableFromInline
     mutating func emitCarry(_ body: (Line) throws -> Void) rethrows {
-        lineCount += 1
-        let number = lineCount
+        storedLineCount += 1
+        let number = storedLineCount
         let length = carryLength
         let limit = maxLineBytes
         let endsWithCarriageReturn = lastCarryByte == 0x0D

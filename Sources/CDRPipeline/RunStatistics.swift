@@ -186,12 +186,7 @@ public struct RunStatistics: Sendable {
         for thread in threads {
             json.key(thread.name)
             json.beginObject()
-            json.key("cpu_s")
-            if let cpu = thread.cpuSeconds {
-                json.decimal(cpu, fractionDigits: 3)
-            } else {
-                json.null()
-            }
+            json.key("cpu_s"); json.decimal(thread.cpuSeconds, fractionDigits: 3)
             json.key("waited_s")
             json.beginObject()
             for wait in thread.waits {

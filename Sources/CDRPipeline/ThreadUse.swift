@@ -7,10 +7,9 @@
 public struct ThreadUse: Sendable, Equatable {
     /// `reader`, `parser` or `detector`.
     public var name: String
-    /// CPU time the thread used, in seconds; `nil` (written `null`) when it was not measured.
-    public var cpuSeconds: Double?
-    /// Seconds spent waiting on another thread, by that thread's name, in the order first
-    /// waited on.
+    /// CPU time the thread used, in seconds.
+    public var cpuSeconds: Double
+    /// Seconds spent waiting on other threads, in pipeline order of the thread waited on.
     public var waits: [Wait]
 
     /// Time spent waiting on one other thread.
@@ -29,7 +28,7 @@ public struct ThreadUse: Sendable, Equatable {
         }
     }
 
-    public init(name: String, cpuSeconds: Double? = nil, waits: [Wait] = []) {
+    public init(name: String, cpuSeconds: Double, waits: [Wait] = []) {
         self.name = name
         self.cpuSeconds = cpuSeconds
         self.waits = waits

@@ -1,4 +1,5 @@
 internal import CSupport
+import Glibc
 
 /// Reads one CDR line of bytes into a `CallRecord`, by the columns of a `ColumnLayout`.
 ///
@@ -284,7 +285,7 @@ public struct CallRecordParser: Sendable {
         if isFull() { return nil }
         var hasSpaces = false
         if quotesOrSpaces != 0 {
-            if line.contains(0x22) { return nil }
+            if memchr(base, 0x22, end) != nil { return nil }
             hasSpaces = true
         }
         field(endingAt: end)

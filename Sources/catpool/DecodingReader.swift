@@ -104,8 +104,10 @@ final class DecodingReader: Sendable {
         for name in inputs {
             guard read(name, through: readBuffer) else { break }
         }
-        board?.setCPU(of: "reader", seconds: threadCPUSeconds())
-        board?.setWait(of: "reader", on: "parser", free.waits.receive)
+        // It waits on the parser for a free buffer, and with many small inputs for room among
+        // the events.
+        board?.setCPU(of: .reader, seconds: threadCPUSeconds())
+        board?.setWait(of: .reader, on: .parser, free.waits.receive + events.waits.send)
         post(.finished)
     }
 

@@ -90,7 +90,7 @@ final class DetectorThread: DetectionRunner {
 
     /// Writes down how long the parser has waited for batches to come back.
     private func noteParserWaits() {
-        board?.setWait(of: "parser", on: "detector", done.waits.receive)
+        board?.setWait(of: .parser, on: .detector, done.waits.receive + work.waits.send)
     }
 
     func save(into writer: inout StateWriter) {
@@ -124,8 +124,8 @@ final class DetectorThread: DetectionRunner {
     private static func run(_ work: HandOff<Work>, _ done: HandOff<Done>, board: ThreadUseBoard?) {
         markAsBatchWork()
         func noteEnd() {
-            board?.setCPU(of: "detector", seconds: threadCPUSeconds())
-            board?.setWait(of: "detector", on: "parser", work.waits.receive)
+            board?.setCPU(of: .detector, seconds: threadCPUSeconds())
+            board?.setWait(of: .detector, on: .parser, work.waits.receive + done.waits.send)
         }
         guard case .start(let stage) = work.receive() else {
             preconditionFailure("the detector thread needs its stage first")

@@ -99,12 +99,23 @@ final class HandOff<Element>: @unchecked Sendable {
 ///
 /// The clock is read only around a sleep, never for an element that passes at once, so a run
 /// pays for it a few thousand times, not once a chunk or batch.
-struct WaitTally {
+struct WaitTally: Equatable {
+    /// Sleeps.
     private(set) var count = 0
+    /// Their total length.
     private(set) var seconds = 0.0
 
+    /// Counts a sleep that began at `start` (`monotonicSeconds()`) and ends now.
     mutating func add(since start: Double) {
         count += 1
         seconds += monotonicSeconds() - start
+    }
+
+    /// Both tallies together: one thread's sleeps on two queues to the same other thread.
+    static func + (left: WaitTally, right: WaitTally) -> WaitTally {
+        var sum = left
+        sum.count += right.count
+        sum.seconds += right.seconds
+        return sum
     }
 }

@@ -66,8 +66,8 @@ struct RunLoop {
         let cpuBefore = threadCPUSeconds()
         defer {
             // The parsing's CPU: setting up (a cell table, a state file) came before.
-            threadUse.setCPU(of: "parser", seconds: threadCPUSeconds() - cpuBefore)
-            threadUse.setWait(of: "parser", on: "reader", reader.callerWaits)
+            threadUse.setCPU(of: .parser, seconds: threadCPUSeconds() - cpuBefore)
+            threadUse.setWait(of: .parser, on: .reader, reader.callerWaits)
         }
         if detecting {
             markAsBatchWork()

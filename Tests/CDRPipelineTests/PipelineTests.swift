@@ -198,7 +198,7 @@ struct PipelineTests {
                 name: "reader", cpuSeconds: 1.25,
                 waits: [ThreadUse.Wait(on: "parser", seconds: 0.5, count: 3)]),
             ThreadUse(
-                name: "parser", cpuSeconds: nil,
+                name: "parser", cpuSeconds: 0.25,
                 waits: [
                     ThreadUse.Wait(on: "reader", seconds: 0.125, count: 1),
                     ThreadUse.Wait(on: "detector", seconds: 0, count: 0),
@@ -210,7 +210,7 @@ struct PipelineTests {
                 "\"seconds\":2,\"threads\":{"
                     + "\"reader\":{\"cpu_s\":1.25,\"waited_s\":{\"parser\":0.5},"
                     + "\"waits\":{\"parser\":3}},"
-                    + "\"parser\":{\"cpu_s\":null,\"waited_s\":{\"reader\":0.125,\"detector\":0},"
+                    + "\"parser\":{\"cpu_s\":0.25,\"waited_s\":{\"reader\":0.125,\"detector\":0},"
                     + "\"waits\":{\"reader\":1,\"detector\":0}}}}\n"), "\(text)")
         #expect(text.dropLast().hasPrefix(plain.dropLast(2)))
     }

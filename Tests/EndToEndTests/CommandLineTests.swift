@@ -207,6 +207,34 @@ struct CommandLineTests {
         }
     }
 
+    /// Input that arrives 0.4 s late is time the parser waited on the reader, and the reader's
+    /// CPU time is not that wait.
+    @Test func statsCountTheParsersWaitForASlowInput() throws {
+        let fixture = Fixture(
+            folder: TestPaths.fixtures.appendingPathComponent("replay/box-sim-bank"))
+        let folder = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stats = folder.appendingPathComponent("stats.json")
+        let input = fixture.file("input.csv").path
+        let script =
+            "{ head -c 1000 '\(input)'; sleep 0.4; tail -c +1001 '\(input)'; } | '\(CatPoolBinary.url.path)' check -q --stats '\(stats.path)'"
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = ["-c", script]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any])
+        let threads = try #require(object["threads"] as? [String: [String: Any]])
+        let parserWaited = try #require(threads["parser"]?["waited_s"] as? [String: Double])
+        let parserWaits = try #require(threads["parser"]?["waits"] as? [String: Int])
+        #expect((parserWaited["reader"] ?? 0) >= 0.3, "\(parserWaited)")
+        #expect((parserWaits["reader"] ?? 0) >= 1)
+        let readerCPU = try #require(threads["reader"]?["cpu_s"] as? Double)
+        #expect(readerCPU < 0.3, "the reader slept, it did not spin")
+    }
+
     @Test func endsQuietlyWhenStdoutIsClosed() throws {
         // `catpool check --rejects - … | head -1`: the reader leaves after one line.
         let dump = Self.messyDump()

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import catpool
@@ -29,6 +30,44 @@ struct HandOffTests {
         }.value
         for value in 0..<count { handOff.send(value) }
         #expect(await received == Array(0..<count))
+    }
+
+    /// Only a sleep is counted (`--stats` `threads`): not an element that passes at once.
+    /// (Plain threads, not tasks: a task blocked in `receive` would hold a thread of the
+    /// small cooperative pool the other side needs.)
+    @Test func countsTheSleepsAndOnlyThem() {
+        let handOff = HandOff<Int>(capacity: 1)
+        handOff.send(1)
+        #expect(handOff.receive() == 1)
+        #expect(handOff.waits.receive == WaitTally())
+        #expect(handOff.waits.send == WaitTally())
+
+        // The receiver sleeps until a send 0.2 s later.
+        Thread {
+            usleep(200_000)
+            handOff.send(2)
+        }.start()
+        #expect(handOff.receive() == 2)
+        #expect(handOff.waits.receive.count == 1)
+        #expect(handOff.waits.receive.seconds >= 0.15)
+
+        // The sender sleeps on a full queue until a receive 0.2 s later.
+        handOff.send(3)
+        let received = HandOff<Int>(capacity: 1)
+        Thread {
+            usleep(200_000)
+            received.send(handOff.receive())
+        }.start()
+        handOff.send(4)
+        #expect(received.receive() == 3)
+        #expect(handOff.waits.send.count == 1)
+        #expect(handOff.waits.send.seconds >= 0.15)
+        #expect(handOff.receive() == 4)
+
+        // A wait that times out is one sleep too.
+        #expect(!handOff.waitForElement(seconds: 0.05))
+        #expect(handOff.waits.receive.count == 2)
+        #expect(handOff.waits.receive.seconds >= 0.19)
     }
 }
 
