@@ -197,8 +197,13 @@ private func installSignalHandlers() {
     }
 }
 
-func monotonicSeconds() -> Double {
+func monotonicSeconds() -> Double { seconds(on: CLOCK_MONOTONIC) }
+
+/// CPU time the calling thread has used so far, in seconds (user and system).
+func threadCPUSeconds() -> Double { seconds(on: CLOCK_THREAD_CPUTIME_ID) }
+
+private func seconds(on clock: clockid_t) -> Double {
     var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
+    clock_gettime(clock, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

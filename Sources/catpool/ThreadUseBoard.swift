@@ -1,5 +1,4 @@
 import CDRPipeline
-import Glibc
 import Synchronization
 
 /// The run's threads, by the names `--stats` gives them, in pipeline order.
@@ -48,11 +47,4 @@ final class ThreadUseBoard: Sendable {
             }
         }
     }
-}
-
-/// CPU time the calling thread has used so far, in seconds (user and system).
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
