@@ -171,12 +171,28 @@ public struct RunStatistics: Sendable {
         if let firstEventTime, let lastEventTime {
             text += "; events \(firstEventTime) to \(lastEventTime)"
         }
-        text += "; \(bytesDecoded) bytes in \(formatDecimal(seconds, fractionDigits: 2)) s"
-        if seconds > 0 {
-            let rate = Double(records + otherTypes + rejected) / seconds
-            text += " (\(formatDecimal(rate / 1e6, fractionDigits: 2)) M lines/s)"
+        // Milliseconds below a tenth of a second, so that a fixture's run does not read "0 s".
+        let time =
+            seconds < 0.1
+            ? "\(formatDecimal(seconds * 1000, fractionDigits: 1)) ms"
+            : "\(formatDecimal(seconds, fractionDigits: 2)) s"
+        text += "; \(bytesDecoded) bytes in \(time)"
+        let lines = records + otherTypes + rejected
+        // A rate only from a time long enough to mean one, and never "0 M lines/s".
+        if lines > 0, seconds >= 0.001 {
+            text += " (\(Self.rate(Double(lines) / seconds)) lines/s)"
         }
         return text
+    }
+
+    /// Lines a second with three significant figures and a unit: "7.81 M", "412 K", "96.5".
+    private static func rate(_ perSecond: Double) -> String {
+        let (value, unit) =
+            perSecond >= 999_500
+            ? (perSecond / 1e6, " M")
+            : perSecond >= 999.5 ? (perSecond / 1e3, " K") : (perSecond, "")
+        let digits = value >= 100 ? 0 : value >= 10 ? 1 : 2
+        return formatDecimal(value, fractionDigits: digits) + unit
     }
 
     /// `"threads": {"reader": {"cpu_s": …, "waited_s": {"parser": …}}, …}`.

@@ -227,6 +227,29 @@ struct PipelineTests {
         }
     }
 
+    /// The summary's time and rate read right from a fixture's few milliseconds to a day's
+    /// minutes, and an input with no lines gives no rate at all.
+    @Test func summaryLineGivesTimeAndRateInUnitsThatFit() {
+        var statistics = RunStatistics()
+        #expect(statistics.summary(seconds: 0.0004).hasSuffix("; 0 bytes in 0.4 ms"))
+        #expect(statistics.summary(seconds: 2).hasSuffix("; 0 bytes in 2 s"))
+        statistics.otherTypes = 2125
+        statistics.bytesDecoded = 222_925
+        #expect(
+            statistics.summary(seconds: 0.0017).hasSuffix(
+                "; 222925 bytes in 1.7 ms (1.25 M lines/s)"))
+        #expect(statistics.summary(seconds: 0.0005).hasSuffix("bytes in 0.5 ms"))
+        statistics.rejectedByReason[0] = 875
+        #expect(statistics.summary(seconds: 2).hasSuffix("in 2 s (1.5 K lines/s)"))
+        #expect(statistics.summary(seconds: 0.25).hasSuffix("in 0.25 s (12 K lines/s)"))
+        #expect(statistics.summary(seconds: 300).hasSuffix("in 300 s (10 lines/s)"))
+        #expect(statistics.summary(seconds: 6000).hasSuffix("in 6000 s (0.5 lines/s)"))
+        for (lines, rate) in [(999_499, "999 K"), (999_500, "1 M"), (7_812_345, "7.81 M")] {
+            statistics.otherTypes = lines - 875
+            #expect(statistics.summary(seconds: 1).hasSuffix("in 1 s (\(rate) lines/s)"))
+        }
+    }
+
     @Test func stopsAtAHeaderWithoutRequiredColumns() throws {
         #expect(throws: PipelineError.self) {
             _ = try Self.run([("x.csv", Array("time,imsi\n1,2\n".utf8))])
