@@ -48,7 +48,8 @@ let package = Package(
         // the simulator can write its truth file without depending on the pipeline.
         .target(name: "JSONText"),
         .target(
-            name: "SIMBoxDetection", dependencies: ["CDRRecords", "SlidingWindows", "OpenAddressing", "CSupport"]),
+            name: "SIMBoxDetection",
+            dependencies: ["CDRRecords", "SlidingWindows", "OpenAddressing", "CSupport"]),
         .target(
             name: "CDRPipeline",
             dependencies: [
@@ -56,8 +57,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
-        .target(name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "JSONText"]),
-        .target(name: "CDRReport", dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
+        .target(
+            name: "CDRSimulation", dependencies: ["CDRRecords", "SIMBoxDetection", "JSONText"]),
+        .target(
+            name: "CDRReport",
+            dependencies: ["CDRPipeline", .product(name: "Plot", package: "Plot")]),
 
         // MARK: - Executable
         .executableTarget(
@@ -76,24 +80,35 @@ let package = Package(
 
         // MARK: - Tests
         .target(
-            name: "CDRTestSupport", dependencies: ["CDRRecords", "CDRSimulation", "CZstd", "CZlib"],
+            name: "CDRTestSupport",
+            dependencies: ["CDRRecords", "CDRSimulation", "CZstd", "CZlib"],
             path: "Tests/CDRTestSupport"),
-        .testTarget(name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
         .testTarget(
-            name: "CDRRecordsTests", dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport", "CSupport"]),
-        .testTarget(name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
-        .testTarget(name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
-        .testTarget(name: "OpenAddressingTests", dependencies: ["OpenAddressing", "CDRSimulation"]),
+            name: "CDRInputTests", dependencies: ["CDRInput", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(
+            name: "CDRRecordsTests",
+            dependencies: ["CDRRecords", "CDRSimulation", "CDRTestSupport", "CSupport"]),
+        .testTarget(
+            name: "SIMBoxDetectionTests", dependencies: ["SIMBoxDetection", "CDRSimulation"]),
+        .testTarget(
+            name: "SlidingWindowsTests", dependencies: ["SlidingWindows", "CDRSimulation"]),
+        .testTarget(
+            name: "OpenAddressingTests", dependencies: ["OpenAddressing", "CDRSimulation"]),
         .testTarget(name: "JSONTextTests", dependencies: ["JSONText"]),
-        .testTarget(name: "CDRPipelineTests", dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
-        .testTarget(name: "CDRSimulationTests", dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
+        .testTarget(
+            name: "CDRPipelineTests",
+            dependencies: ["CDRPipeline", "CDRSimulation", "CDRTestSupport"]),
+        .testTarget(
+            name: "CDRSimulationTests",
+            dependencies: ["CDRSimulation", "CDRPipeline", "CDRTestSupport"]),
         .testTarget(name: "CDRReportTests", dependencies: ["CDRReport", "CDRPipeline"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CDRTestSupport", "CDRSimulation", "CDRInput", "SIMBoxDetection"]),
         // The executable's threads (`HandOff`, `DecodingReader`, `DetectorThread`) against
         // running inline.
-        .testTarget(name: "catpoolTests", dependencies: ["catpool", "CDRPipeline", "CDRSimulation"]),
+        .testTarget(
+            name: "catpoolTests", dependencies: ["catpool", "CDRPipeline", "CDRSimulation"]),
     ],
     swiftLanguageModes: [.v6]
 )

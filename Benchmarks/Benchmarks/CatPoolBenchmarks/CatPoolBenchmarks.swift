@@ -1,9 +1,9 @@
 import Benchmark
 import CDRInput
-import CorpusGenerator
-import Foundation
 import CDRPipeline
 import CDRRecords
+import CorpusGenerator
+import Foundation
 import SIMBoxDetection
 import SlidingWindows
 
@@ -18,10 +18,12 @@ let benchmarks: @Sendable () -> Void = {
     // CI checks allocations only: they are exact, unlike times on a shared machine. The
     // thresholds in Thresholds/ allow a few allocations per iteration (buffers, the cell
     // table), so one allocation per record (a million per iteration) fails the check.
-    let allocationsOnly = ProcessInfo.processInfo.environment["CATPOOL_BENCH_ALLOCATIONS_ONLY"] != nil
+    let allocationsOnly =
+        ProcessInfo.processInfo.environment["CATPOOL_BENCH_ALLOCATIONS_ONLY"] != nil
     Benchmark.defaultConfiguration = .init(
         metrics: allocationsOnly
-            ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+            ? [.mallocCountTotal]
+            : [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
         warmupIterations: 1,
         scalingFactor: .mega,
         maxDuration: .seconds(10),
@@ -40,7 +42,8 @@ let benchmarks: @Sendable () -> Void = {
 
     /// libzstd into `buffer`, each chunk into the pipeline, as the executable's two threads do.
     func decodeAndFeed(
-        _ input: [UInt8], through buffer: UnsafeMutableRawBufferPointer, into pipeline: inout Pipeline,
+        _ input: [UInt8], through buffer: UnsafeMutableRawBufferPointer,
+        into pipeline: inout Pipeline,
         _ output: inout PipelineOutput
     ) throws {
         let decoder = StreamDecoder()
@@ -48,7 +51,9 @@ let benchmarks: @Sendable () -> Void = {
             try decoder.feed(bytes, using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
             try decoder.finish(using: buffer) { try pipeline.feed(.bytes($0), into: &output) }
         }
-        try pipeline.feed(.end(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false), into: &output)
+        try pipeline.feed(
+            .end(bytesIn: decoder.bytesIn, format: decoder.format, isCutShort: false), into: &output
+        )
     }
 
     /// The corpus parsed once (outside any measurement), each record with its location.
@@ -64,7 +69,9 @@ let benchmarks: @Sendable () -> Void = {
         loaded().plain.withUnsafeBytes { bytes in
             splitter.feed(bytes) { line in
                 guard parser != nil else {
-                    parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map { CallRecordParser(layout: $0) }
+                    parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map {
+                        CallRecordParser(layout: $0)
+                    }
                     return
                 }
                 if parser?.parse(line.bytes, cells: cells, into: &record) == .record {
@@ -81,10 +88,14 @@ let benchmarks: @Sendable () -> Void = {
     func boxRecords() -> [(record: CallRecord, location: Int32)] {
         var records: [(record: CallRecord, location: Int32)] = []
         for channel in 0..<8 {
+            // Fifteen digits, so always an IMSI: the guard only keeps the force unwrap out.
+            guard let imsi = IMSI("46001000000000\(channel)") else { continue }
             for call in 0..<180 {
                 let record = CallRecord(
-                    eventTime: EventTime(millisecondsSinceEpoch: 1_795_132_800_000 + Int64(call * 120 + channel * 7) * 1000),
-                    type: .moc, imsi: IMSI("46001000000000\(channel)")!,
+                    eventTime: EventTime(
+                        millisecondsSinceEpoch: 1_795_132_800_000 + Int64(call * 120 + channel * 7)
+                            * 1000),
+                    type: .moc, imsi: imsi,
                     imei: IMEI(tac: 86_117_203, serial: 500_000 + channel),
                     msisdn: PhoneNumber("86170000000\(channel)"),
                     peer: PhoneNumber("8615\(100_000_000 + channel * 1000 + call)"),
@@ -122,7 +133,9 @@ let benchmarks: @Sendable () -> Void = {
             var offset = 0
             while offset < bytes.count {
                 let end = min(offset + chunkSize, bytes.count)
-                splitter.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { _ in lines += 1 }
+                splitter.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { _ in
+                    lines += 1
+                }
                 offset = end
             }
             splitter.finish { _ in lines += 1 }
@@ -146,10 +159,14 @@ let benchmarks: @Sendable () -> Void = {
                 let end = min(offset + chunkSize, bytes.count)
                 splitter.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { line in
                     guard parser != nil else {
-                        parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map { CallRecordParser(layout: $0) }
+                        parser = (try? ColumnLayout(header: line.bytes, delimiter: nil)).map {
+                            CallRecordParser(layout: $0)
+                        }
                         return
                     }
-                    if parser?.parse(line.bytes, cells: cells, into: &record) == .record { parsed += 1 }
+                    if parser?.parse(line.bytes, cells: cells, into: &record) == .record {
+                        parsed += 1
+                    }
                 }
                 offset = end
             }
@@ -170,11 +187,13 @@ let benchmarks: @Sendable () -> Void = {
             var offset = 0
             while offset < bytes.count {
                 let end = min(offset + chunkSize, bytes.count)
-                try pipeline.feed(.bytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])), into: &output)
+                try pipeline.feed(
+                    .bytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])), into: &output)
                 offset = end
             }
         }
-        try pipeline.feed(.end(bytesIn: input.count, format: .plain, isCutShort: false), into: &output)
+        try pipeline.feed(
+            .end(bytesIn: input.count, format: .plain, isCutShort: false), into: &output)
         precondition(pipeline.statistics.records == recordCount)
         blackHole(output)
     }
@@ -192,7 +211,10 @@ let benchmarks: @Sendable () -> Void = {
         // The corpus's event times and SIMs (parsed before the measurement): each event
         // enters and leaves a counter of its SIM, as the detector's aggregates do.
         let events = parsedRecords().map {
-            (time: $0.record.eventTime.millisecondsSinceEpoch, sim: Int($0.record.imsi.rawValue % 1_000_000))
+            (
+                time: $0.record.eventTime.millisecondsSinceEpoch,
+                sim: Int($0.record.imsi.rawValue % 1_000_000)
+            )
         }
         var counters = [Int32](repeating: 0, count: 1_000_000)
         benchmark.startMeasurement()
@@ -236,11 +258,14 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "json-encoding",
-        configuration: .init(scalingFactor: .kilo, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20_000])])
+        configuration: .init(
+            scalingFactor: .kilo, thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20_000])])
     ) { benchmark in
         var detector = try CatPoolDetector(profile: .standard)
         var decisions: [ClusterDecision] = []
-        for item in boxRecords() { detector.feed(item.record, location: item.location, into: &decisions) }
+        for item in boxRecords() {
+            detector.feed(item.record, location: item.location, into: &decisions)
+        }
         detector.finish(into: &decisions)
         guard let decision = decisions.last else { preconditionFailure("the box was not flagged") }
         let cells = CellInterner()
