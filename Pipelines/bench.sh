@@ -12,6 +12,8 @@
 #             look-alike of each kind, records in order.
 # On each it runs, alternately and RUNS times each (default 3):
 #   zstd -dc DAY >/dev/null
+#   zstd-decode-floor DAY                      (libzstd's decode alone, one thread, as
+#                                               catpool's reader runs it: the floor)
 #   catpool check -q DAY                       (reading alone: decode, split, parse)
 #   catpool detect -q --cells CELLS DAY        (the main job)
 #   the simple rule in DuckDB                  (Pipelines/simple-rule.sql, if duckdb is there)
@@ -86,9 +88,16 @@ con.execute("SET VARIABLE dump = ?", [sys.argv[1]])
 print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")' \
     "$day" Pipelines/simple-rule.sql)
   python3 -c 'import duckdb' 2>/dev/null && jobs+=(duckdb)
+  # The floor under any reader of the file (Benchmarks/zstd-decode-floor.c): libzstd's decode
+  # alone, one thread, as catpool's reader runs it, when a C compiler is there.
+  floor=$data/zstd-decode-floor
+  cc -O2 -o "$floor" Benchmarks/zstd-decode-floor.c -lzstd 2>/dev/null && jobs=(decode "${jobs[@]}")
   declare -A times=() peaks=()
   for ((i = 0; i < runs; i++)); do
     read -r s _ < <(measure /dev/null zstd -dc "$day"); times[zstd]+="$s "
+    if [[ " ${jobs[*]} " == *" decode "* ]]; then
+      read -r s kb < <(measure /dev/null "$floor" "$day"); times[decode]+="$s "; peaks[decode]+="$kb "
+    fi
     read -r s kb < <(measure /dev/null "$catpool" check -q "$day"); times[check]+="$s "; peaks[check]+="$kb "
     read -r s kb < <(measure "$data/detected.jsonl" "$catpool" detect -q --cells "$cells" "$day")
     times[detect]+="$s "; peaks[detect]+="$kb "
@@ -114,6 +123,11 @@ print(len(con.sql(open(sys.argv[2]).read()).fetchall()), "flagged cell-buckets")
   if [ -n "${times[duckdb]:-}" ]; then
     awk -v city="$name" -v d="$(printf '%s\n' ${times[detect]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \
       'BEGIN { printf "%s: detect is %.1f x faster than the simple rule in DuckDB\n", city, r / d }' >&2
+    if [ -n "${times[decode]:-}" ]; then
+      # No reader of a one-frame .zst file beats its decode, so this is the most any could be.
+      awk -v city="$name" -v f="$(printf '%s\n' ${times[decode]} | median)" -v r="$(printf '%s\n' ${times[duckdb]} | median)" \
+        'BEGIN { printf "%s: decoding alone takes %.2f s, so nothing reading this file here can be more than %.1f x faster than the rule\n", city, f, r / f }' >&2
+    fi
   fi
   echo "$name quality: $("$catpool" score --truth "$truth" "$data/detected.jsonl" | tail -1)" >&2
   unset times peaks

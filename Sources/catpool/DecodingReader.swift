@@ -49,8 +49,8 @@ final class DecodingReader: Sendable {
 
     /// - Parameters:
     ///   - inputs: file paths; `-` is stdin.
-    ///   - hashes: computes each input's SHA-256 (`--stats` reports it): about 2 GB/s of CPU
-    ///     with SHA-NI, half a second of a dense city's 954 MB day, so only when asked.
+    ///   - hashes: computes each input's SHA-256 (`--stats` reports it): 0.7-0.9 s more of
+    ///     this thread's CPU on a dense city's 949 MB day, so only when asked.
     ///   - sharesCores: whether two other busy threads run beside it (`detect`): it then runs
     ///     as batch work (`markAsBatchWork`).
     ///   - bufferCount: decoded chunks that may wait for the parser at once.
