@@ -172,20 +172,21 @@ public struct RunStatistics: Sendable {
             text += "; events \(firstEventTime) to \(lastEventTime)"
         }
         // Milliseconds below a tenth of a second, so that a fixture's run does not read "0 s".
+        let seconds = seconds.isFinite ? max(0, seconds) : 0
         let time =
             seconds < 0.1
             ? "\(formatDecimal(seconds * 1000, fractionDigits: 1)) ms"
             : "\(formatDecimal(seconds, fractionDigits: 2)) s"
         text += "; \(bytesDecoded) bytes in \(time)"
-        let lines = records + otherTypes + rejected
-        // A rate only from a time long enough to mean one, and never "0 M lines/s".
-        if lines > 0, seconds >= 0.001 {
-            text += " (\(Self.rate(Double(lines) / seconds)) lines/s)"
-        }
+        // A rate only from a time long enough to mean one, and only one that shows a digit:
+        // never "0 M lines/s".
+        let perSecond = seconds >= 0.001 ? Double(dataLines) / seconds : 0
+        if perSecond >= 0.01 { text += " (\(Self.rate(perSecond)) lines/s)" }
         return text
     }
 
-    /// Lines a second with three significant figures and a unit: "7.81 M", "412 K", "96.5".
+    /// Lines a second to at most three significant figures, with a unit: "7.81 M", "412 K",
+    /// "1.5 K", "96.5".
     private static func rate(_ perSecond: Double) -> String {
         let (value, unit) =
             perSecond >= 999_500

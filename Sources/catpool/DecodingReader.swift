@@ -49,7 +49,7 @@ final class DecodingReader: Sendable {
 
     /// - Parameters:
     ///   - inputs: file paths; `-` is stdin.
-    ///   - hashes: computes each input's SHA-256 (`--stats` reports it): 0.7-0.9 s more of
+    ///   - hashes: computes each input's SHA-256 (`--stats` reports it): 0.8-0.9 s more of
     ///     this thread's CPU on a dense city's 949 MB day, so only when asked.
     ///   - sharesCores: whether two other busy threads run beside it (`detect`): it then runs
     ///     as batch work (`markAsBatchWork`).

@@ -244,6 +244,11 @@ struct PipelineTests {
         #expect(statistics.summary(seconds: 0.25).hasSuffix("in 0.25 s (12 K lines/s)"))
         #expect(statistics.summary(seconds: 300).hasSuffix("in 300 s (10 lines/s)"))
         #expect(statistics.summary(seconds: 6000).hasSuffix("in 6000 s (0.5 lines/s)"))
+        // Under a hundredth of a line a second no digit would show: no rate.
+        #expect(statistics.summary(seconds: 600_000).hasSuffix("in 600000 s"))
+        #expect(statistics.summary(seconds: -1).hasSuffix("in 0 ms"))
+        #expect(statistics.summary(seconds: .nan).hasSuffix("in 0 ms"))
+        #expect(statistics.summary(seconds: .infinity).hasSuffix("in 0 ms"))
         for (lines, rate) in [(999_499, "999 K"), (999_500, "1 M"), (7_812_345, "7.81 M")] {
             statistics.otherTypes = lines - 875
             #expect(statistics.summary(seconds: 1).hasSuffix("in 1 s (\(rate) lines/s)"))

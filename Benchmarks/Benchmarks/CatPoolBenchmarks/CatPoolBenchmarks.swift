@@ -88,8 +88,9 @@ let benchmarks: @Sendable () -> Void = {
     func boxRecords() -> [(record: CallRecord, location: Int32)] {
         var records: [(record: CallRecord, location: Int32)] = []
         for channel in 0..<8 {
-            // Fifteen digits, so always an IMSI: the guard only keeps the force unwrap out.
-            guard let imsi = IMSI("46001000000000\(channel)") else { continue }
+            guard let imsi = IMSI("46001000000000\(channel)") else {
+                preconditionFailure("fifteen digits are always an IMSI")
+            }
             for call in 0..<180 {
                 let record = CallRecord(
                     eventTime: EventTime(
