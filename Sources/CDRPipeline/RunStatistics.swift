@@ -156,7 +156,7 @@ public struct RunStatistics: Sendable {
 
     /// One line for stderr: what was read and what was rejected.
     public func summary(seconds: Double) -> String {
-        var text = "\(lines) lines, \(records) records"
+        var text = "\(Self.count(lines, "line")), \(Self.count(records, "record"))"
         if otherTypes > 0 { text += ", \(otherTypes) of other types skipped" }
         text += ", \(rejected) rejected"
         let reasons = zip(RejectReason.allCases, rejectedByReason).filter { $0.1 > 0 }
@@ -166,7 +166,7 @@ public struct RunStatistics: Sendable {
         if lateRecords > 0 { text += ", \(lateRecords) too late for detection" }
         if shedRecords > 0 { text += ", \(shedRecords) shed by the state cap" }
         if let flagged = decisions["flagged"] {
-            text += "; \(flagged) \(flagged == 1 ? "cluster" : "clusters") flagged"
+            text += "; \(Self.count(flagged, "cluster")) flagged"
         }
         if let firstEventTime, let lastEventTime {
             text += "; events \(firstEventTime) to \(lastEventTime)"
@@ -183,6 +183,11 @@ public struct RunStatistics: Sendable {
         let perSecond = seconds >= 0.001 ? Double(dataLines) / seconds : 0
         if perSecond >= 0.01 { text += " (\(Self.rate(perSecond)) lines/s)" }
         return text
+    }
+
+    /// "1 line", "2 lines", "0 lines".
+    private static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     /// Lines a second to at most three significant figures, with a unit: "7.81 M", "412 K",

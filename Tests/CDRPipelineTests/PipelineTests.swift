@@ -231,6 +231,10 @@ struct PipelineTests {
     /// minutes, and an input with no lines gives no rate at all.
     @Test func summaryLineGivesTimeAndRateInUnitsThatFit() {
         var statistics = RunStatistics()
+        #expect(statistics.summary(seconds: 1).hasPrefix("0 lines, 0 records, 0 rejected;"))
+        statistics.lines = 1
+        #expect(statistics.summary(seconds: 1).hasPrefix("1 line, 0 records, 0 rejected;"))
+        statistics.lines = 0
         #expect(statistics.summary(seconds: 0.0004).hasSuffix("; 0 bytes in 0.4 ms"))
         #expect(statistics.summary(seconds: 2).hasSuffix("; 0 bytes in 2 s"))
         statistics.otherTypes = 2125
