@@ -10,12 +10,13 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Write a synthetic day of CDRs with cat pools, look-alikes and ground truth.",
         discussion: """
-            The population lives in a city of three-sector sites (one per 250 subscribers) with \
-            homes, workplaces, contacts and a daily rhythm in local time. Boxes of every kind \
-            (standard, sectors, sim-bank, shared-imei, random-imei, mobile, inter-calling, \
-            low-and-slow) are assigned in turn; one look-alike of each kind (call-centre, \
-            transport-hub, m2m-farm, telemarketer, dual-sim, enterprise-gateway) by default. \
-            The same options and seed give the same bytes on every machine.
+            The population lives in a city of three-sector sites (one per 100 subscribers by \
+            default, --subscribers-per-site) with homes, workplaces, contacts and a daily \
+            rhythm in local time. Boxes of every kind (\(boxKindNames)) are assigned in turn; \
+            look-alikes of every kind (\(lookAlikeKindNames)) come at a real city's density \
+            by default (--look-alike-density, --look-alikes). A tenth of the records arrive up \
+            to five minutes late (--late-share, --disorder-s). The same options and seed give \
+            the same bytes on every machine.
 
             Examples:
               catpool simulate --subscribers 100000 --out day.csv.zst \\
@@ -24,6 +25,12 @@ struct SimulateCommand: ParsableCommand {
                 --crlf --shuffle-columns | head
             """
     )
+
+    /// The kinds as `--box-kinds` and `--look-alike-kinds` name them, for the help text.
+    private static let boxKindNames = CatPoolBox.Kind.allCases.map(\.rawValue).joined(
+        separator: ", ")
+    private static let lookAlikeKindNames = LookAlike.Kind.allCases.map(\.rawValue).joined(
+        separator: ", ")
 
     @Option(help: "Seed of the simulation.") var seed: UInt64 = 1
     @Option(help: "Ordinary subscribers.") var subscribers = 100_000
